@@ -1,0 +1,139 @@
+/**
+ * Every error Locara raises on purpose is a LocaraError: a stable `code` (documented in
+ * docs/errors/<CODE>.md), structured `data` for programs, and a message for people that names the
+ * app, the capability and the resource where there is one, and ends with the fix.
+ */
+
+export const ERROR_CODES = [
+  "LOCARA_E_MANIFEST",
+  "LOCARA_E_MANIFEST_NOT_FOUND",
+  "LOCARA_E_UNKNOWN_KIND",
+  "LOCARA_E_INVALID_SCOPE",
+  "LOCARA_E_INVALID_RESOURCE",
+  "LOCARA_E_INVALID_INPUT",
+  "LOCARA_E_USAGE",
+  "LOCARA_E_NOT_DECLARED",
+  "LOCARA_E_NOT_APPROVED",
+  "LOCARA_E_REJECTED",
+  "LOCARA_E_DENIED",
+  "LOCARA_E_PROMPT",
+  "LOCARA_E_DISABLED",
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export type ErrorData = Readonly<Record<string, unknown>>;
+
+export class LocaraError extends Error {
+  readonly code: ErrorCode;
+  readonly data: ErrorData;
+
+  constructor(code: ErrorCode, message: string, data: ErrorData = {}, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.data = data;
+  }
+
+  /** Plain data for `--json` output and for crossing into the sandbox (no stack, no host objects). */
+  toJSON(): { code: ErrorCode; message: string; data: ErrorData } {
+    return { code: this.code, message: this.message, data: this.data };
+  }
+}
+
+export interface ManifestIssue {
+  /** The manifest file as the user named it, e.g. `locara.yaml`. */
+  readonly file: string;
+  /** 1-based; absent when the problem has no position (an empty file). */
+  readonly line?: number;
+  readonly column?: number;
+  /** The path inside the manifest, e.g. `permissions.net[2]`. Empty for the whole document. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export function formatManifestIssue(issue: ManifestIssue): string {
+  const where =
+    issue.line === undefined ? issue.file : `${issue.file}:${issue.line}:${issue.column ?? 1}`;
+  return issue.path === "" ? `${where}: ${issue.message}` : `${where}: ${issue.path}: ${issue.message}`;
+}
+
+/** A manifest that does not parse or validate. Carries every problem found, each with its position. */
+export class ManifestError extends LocaraError {
+  readonly issues: readonly ManifestIssue[];
+
+  constructor(issues: readonly ManifestIssue[]) {
+    const lines = issues.map(formatManifestIssue);
+    super("LOCARA_E_MANIFEST", lines.join("\n"), { issues });
+    this.issues = issues;
+  }
+}
+
+export class ManifestNotFoundError extends LocaraError {
+  constructor(dir: string) {
+    super(
+      "LOCARA_E_MANIFEST_NOT_FOUND",
+      `no manifest in ${dir}: create ${dir}/locara.yaml (or locara.json) with name, version and entry`,
+      { dir },
+    );
+  }
+}
+
+export class UnknownKindError extends LocaraError {
+  constructor(kind: string, known: readonly string[]) {
+    super(
+      "LOCARA_E_UNKNOWN_KIND",
+      `unknown capability kind "${kind}": use one of ${known.join(", ")}`,
+      { kind, known },
+    );
+  }
+}
+
+/** A scope (in a grant, an approval or a server rule) that does not follow its kind's syntax. */
+export class InvalidScopeError extends LocaraError {
+  constructor(kind: string, scope: unknown, problem: string) {
+    super("LOCARA_E_INVALID_SCOPE", `${kind}: ${problem}`, { kind, scope, problem });
+  }
+}
+
+/** A request whose resource cannot be checked (a relative path, an unparsable URL, an empty argv). */
+export class InvalidResourceError extends LocaraError {
+  constructor(kind: string, resource: unknown, problem: string) {
+    super("LOCARA_E_INVALID_RESOURCE", `${kind} ${JSON.stringify(resource)}: ${problem}`, {
+      kind,
+      resource,
+      problem,
+    });
+  }
+}
+
+/** A file of grants, approvals, server rules or requests that does not validate. */
+export class InvalidInputError extends LocaraError {
+  constructor(source: string, problem: string, data: ErrorData = {}) {
+    super("LOCARA_E_INVALID_INPUT", `${source}: ${problem}`, { source, problem, ...data });
+  }
+}
+
+export class UsageError extends LocaraError {
+  constructor(problem: string) {
+    super("LOCARA_E_USAGE", problem, { problem });
+  }
+}
+
+export type DenialCode =
+  | "LOCARA_E_NOT_DECLARED"
+  | "LOCARA_E_NOT_APPROVED"
+  | "LOCARA_E_REJECTED"
+  | "LOCARA_E_DENIED"
+  | "LOCARA_E_PROMPT"
+  | "LOCARA_E_DISABLED";
+
+/**
+ * The error a plugin raises for a decision that is not `granted`. The message is the decision's
+ * reason followed by its fix, so the app author reads one sentence that says what and what to do.
+ */
+export class PermissionError extends LocaraError {
+  constructor(code: DenialCode, message: string, data: ErrorData) {
+    super(code, message, data);
+  }
+}
