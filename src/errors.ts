@@ -53,8 +53,7 @@ export interface ManifestIssue {
 }
 
 export function formatManifestIssue(issue: ManifestIssue): string {
-  const where =
-    issue.line === undefined ? issue.file : `${issue.file}:${issue.line}:${issue.column ?? 1}`;
+  const where = issue.line === undefined ? issue.file : `${issue.file}:${issue.line}:${issue.column ?? 1}`;
   return issue.path === "" ? `${where}: ${issue.message}` : `${where}: ${issue.path}: ${issue.message}`;
 }
 
@@ -81,11 +80,10 @@ export class ManifestNotFoundError extends LocaraError {
 
 export class UnknownKindError extends LocaraError {
   constructor(kind: string, known: readonly string[]) {
-    super(
-      "LOCARA_E_UNKNOWN_KIND",
-      `unknown capability kind "${kind}": use one of ${known.join(", ")}`,
-      { kind, known },
-    );
+    super("LOCARA_E_UNKNOWN_KIND", `unknown capability kind "${kind}": use one of ${known.join(", ")}`, {
+      kind,
+      known,
+    });
   }
 }
 

@@ -26,7 +26,11 @@ function byKey(list: readonly DeclaredPermission[]): Map<string, DeclaredPermiss
 function setDiff(
   before: readonly DeclaredPermission[],
   after: readonly DeclaredPermission[],
-): { added: DeclaredPermission[]; removed: DeclaredPermission[]; kept: [DeclaredPermission, DeclaredPermission][] } {
+): {
+  added: DeclaredPermission[];
+  removed: DeclaredPermission[];
+  kept: [DeclaredPermission, DeclaredPermission][];
+} {
   const old = byKey(before);
   const now = byKey(after);
   return {

@@ -1,4 +1,5 @@
 export { diffManifests, type ManifestDiff, type PermissionChange } from "./diff.ts";
+export { manifestJsonSchema } from "./json-schema.ts";
 export {
   CAPABILITY_KINDS,
   type CapabilityKind,
@@ -8,10 +9,15 @@ export {
   UI_FEATURES,
   USER_SELECTED_MODES,
 } from "./kinds.ts";
-export { MANIFEST_FILES, MAX_MANIFEST_BYTES, type ParseManifestOptions, parseManifest, validateManifest } from "./parse.ts";
-export { manifestJsonSchema } from "./json-schema.ts";
+export {
+  MANIFEST_FILES,
+  MAX_MANIFEST_BYTES,
+  type ParseManifestOptions,
+  parseManifest,
+  validateManifest,
+} from "./parse.ts";
 export { type ParsedEntry, parseScopeEntry } from "./scopes/entry.ts";
-export { canonicalHost, canonicalIp, type CanonicalHost } from "./scopes/host.ts";
+export { type CanonicalHost, canonicalHost, canonicalIp } from "./scopes/host.ts";
 export type {
   ArgPattern,
   EnvScope,

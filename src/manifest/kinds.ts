@@ -44,3 +44,10 @@ export const SYS_NAMES = [
 export const UI_FEATURES = ["navigation", "pages", "widgets"] as const;
 
 export const USER_SELECTED_MODES = ["read", "write"] as const;
+
+/** A record with one value per capability kind. */
+export function mapKinds<T>(make: (kind: CapabilityKind) => T): Record<CapabilityKind, T> {
+  const out: Partial<Record<CapabilityKind, T>> = {};
+  for (const kind of CAPABILITY_KINDS) out[kind] = make(kind);
+  return out as Record<CapabilityKind, T>; // complete: every kind was just set
+}

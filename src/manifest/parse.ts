@@ -1,4 +1,4 @@
-import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from "yaml";
+import { type Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { ManifestError, type ManifestIssue } from "../errors.ts";
 import { CAPABILITY_KINDS, type CapabilityKind, DENIABLE_KINDS } from "./kinds.ts";
@@ -64,7 +64,9 @@ function fromZod(issues: readonly z.core.$ZodIssue[], data: unknown, base: Path 
       }
       case "invalid_union": {
         // An entry is "a string or an object": report against the branch of the value's own type.
-        const branch = issue.errors.find((b) => !b.every((i) => i.code === "invalid_type" && i.path.length === 0));
+        const branch = issue.errors.find(
+          (b) => !b.every((i) => i.code === "invalid_type" && i.path.length === 0),
+        );
         if (branch && value !== null && typeof value === "object" && !Array.isArray(value)) {
           out.push(...fromZod(branch, data, path));
         } else {
@@ -73,7 +75,10 @@ function fromZod(issues: readonly z.core.$ZodIssue[], data: unknown, base: Path 
             .map((i) => (i.code === "invalid_type" ? i.expected : ""))
             .filter((e, i, all) => e !== "" && all.indexOf(e) === i);
           const what = expected.length > 0 ? expected.join(" or ") : "another value";
-          out.push({ path, message: `expected ${what.replace("object", "a mapping")}, got ${describeValue(value)}` });
+          out.push({
+            path,
+            message: `expected ${what.replace("object", "a mapping")}, got ${describeValue(value)}`,
+          });
         }
         break;
       }
@@ -115,7 +120,8 @@ function addPermissions(
   for (const kind of kinds) {
     const value = raw[kind];
     if (value === undefined) continue;
-    const entries: readonly unknown[] = kind === "db.create" ? (value === false ? [] : [value]) : (value as unknown[]);
+    const entries: readonly unknown[] =
+      kind === "db.create" ? (value === false ? [] : [value]) : (value as unknown[]);
     entries.forEach((entry, i) => {
       const path = kind === "db.create" ? [...base, kind] : [...base, kind, i];
       const at = formatPath(path);
@@ -127,7 +133,10 @@ function addPermissions(
       const key = permissionKey(kind, parsed.text);
       const earlier = seen.get(key);
       if (earlier !== undefined) {
-        issues.push({ path, message: `${JSON.stringify(parsed.text)} is already declared at ${earlier}: remove one` });
+        issues.push({
+          path,
+          message: `${JSON.stringify(parsed.text)} is already declared at ${earlier}: remove one`,
+        });
         return;
       }
       seen.set(key, at);
@@ -168,17 +177,27 @@ function buildRoutes(raw: RawManifest, issues: PathIssue[]): Route[] {
   const routes: Route[] = [];
   (raw.routes ?? []).forEach((r, i) => {
     const path = ["routes", i];
-    if (seen.has(r.path)) issues.push({ path: [...path, "path"], message: `route ${r.path} is declared twice` });
+    if (seen.has(r.path))
+      issues.push({ path: [...path, "path"], message: `route ${r.path} is declared twice` });
     seen.add(r.path);
     if (r.access === "keys" && !r.keys) {
-      issues.push({ path, message: 'access "keys" needs a keys list naming the app keys that open the route' });
+      issues.push({
+        path,
+        message: 'access "keys" needs a keys list naming the app keys that open the route',
+      });
     }
     if (r.access !== "keys" && r.keys) {
-      issues.push({ path: [...path, "keys"], message: `keys only apply with access "keys" (this route is ${r.access})` });
+      issues.push({
+        path: [...path, "keys"],
+        message: `keys only apply with access "keys" (this route is ${r.access})`,
+      });
     }
     (r.keys ?? []).forEach((k, j) => {
       if (!declaredKeys.has(k)) {
-        issues.push({ path: [...path, "keys", j], message: `key ${JSON.stringify(k)} is not declared: add it to keys` });
+        issues.push({
+          path: [...path, "keys", j],
+          message: `key ${JSON.stringify(k)} is not declared: add it to keys`,
+        });
       }
     });
     routes.push({ path: r.path, access: r.access, keys: r.keys ?? [], strict: r.strict ?? false });
@@ -189,10 +208,18 @@ function buildRoutes(raw: RawManifest, issues: PathIssue[]): Route[] {
 /** Validate parsed data (from YAML or JSON) into a Manifest, or collect every problem. */
 function validate(data: unknown): { manifest?: Manifest; issues: PathIssue[] } {
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
-    return { issues: [{ path: [], message: `a manifest is a mapping with name, version and entry, got ${describeValue(data)}` }] };
+    return {
+      issues: [
+        {
+          path: [],
+          message: `a manifest is a mapping with name, version and entry, got ${describeValue(data)}`,
+        },
+      ],
+    };
   }
   const shaped = manifestSchema.safeParse(data);
-  if (!shaped.success) return { issues: [...fromZod(shaped.error.issues, data), ...scopeIssuesOfShapedEntries(data)] };
+  if (!shaped.success)
+    return { issues: [...fromZod(shaped.error.issues, data), ...scopeIssuesOfShapedEntries(data)] };
   const raw = shaped.data;
   const issues: PathIssue[] = [];
   const permissions: DeclaredPermission[] = [];
@@ -210,7 +237,8 @@ function validate(data: unknown): { manifest?: Manifest; issues: PathIssue[] } {
   const routes = buildRoutes(raw, issues);
   const keySeen = new Set<string>();
   (raw.keys ?? []).forEach((k, i) => {
-    if (keySeen.has(k.key)) issues.push({ path: ["keys", i, "key"], message: `key ${JSON.stringify(k.key)} is declared twice` });
+    if (keySeen.has(k.key))
+      issues.push({ path: ["keys", i, "key"], message: `key ${JSON.stringify(k.key)} is declared twice` });
     keySeen.add(k.key);
   });
   if (issues.length > 0) return { issues };
@@ -226,7 +254,9 @@ function validate(data: unknown): { manifest?: Manifest; issues: PathIssue[] } {
     routes,
     permissions,
     deny,
-    keys: (raw.keys ?? []).map((k) => (k.description === undefined ? { key: k.key, name: k.name } : { ...k })),
+    keys: (raw.keys ?? []).map((k) =>
+      k.description === undefined ? { key: k.key, name: k.name } : { ...k },
+    ),
     limits,
   };
   return { manifest: deepFreeze(manifest), issues };
@@ -240,7 +270,11 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-function positionOf(doc: Document, counter: LineCounter, issue: PathIssue): { line: number; col: number } | undefined {
+function positionOf(
+  doc: Document,
+  counter: LineCounter,
+  issue: PathIssue,
+): { line: number; col: number } | undefined {
   // Walk down as far as the document goes: a missing key is reported at its parent.
   let node: unknown = doc.contents;
   for (const part of issue.path) {
@@ -279,7 +313,8 @@ export function parseManifest(source: string, options: ParseManifestOptions = {}
     fail([{ file, path: "", message: `the manifest is larger than ${MAX_MANIFEST_BYTES} bytes` }]);
   }
   const text = source.startsWith("\uFEFF") ? source.slice(1) : source;
-  if (text.trim() === "") fail([{ file, path: "", message: "the manifest is empty: it needs name, version and entry" }]);
+  if (text.trim() === "")
+    fail([{ file, path: "", message: "the manifest is empty: it needs name, version and entry" }]);
 
   if (format === "json") {
     try {
@@ -288,17 +323,36 @@ export function parseManifest(source: string, options: ParseManifestOptions = {}
       const message = (error as Error).message;
       const at = /position (\d+)/.exec(message);
       const pos = at ? offsetToPos(text, Number(at[1])) : undefined;
-      fail([{ file, ...(pos ? { line: pos.line, column: pos.col } : {}), path: "", message: `not valid JSON: ${message}` }]);
+      fail([
+        {
+          file,
+          ...(pos ? { line: pos.line, column: pos.col } : {}),
+          path: "",
+          message: `not valid JSON: ${message}`,
+        },
+      ]);
     }
   }
   const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true, strict: true, merge: false });
+  const doc = parseDocument(text, {
+    lineCounter: counter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    strict: true,
+    merge: false,
+  });
   const problems = [...doc.errors, ...doc.warnings];
   if (problems.length > 0) {
     fail(
       problems.map((e) => {
         const pos = e.linePos?.[0] ?? counter.linePos(e.pos[0]);
-        return { file, line: pos.line, column: pos.col, path: "", message: e.message.split("\n")[0] ?? e.message };
+        return {
+          file,
+          line: pos.line,
+          column: pos.col,
+          path: "",
+          message: e.message.split("\n")[0] ?? e.message,
+        };
       }),
     );
   }
@@ -323,5 +377,11 @@ export function parseManifest(source: string, options: ParseManifestOptions = {}
 export function validateManifest(data: unknown, file = "manifest"): Manifest {
   const { manifest, issues } = validate(data);
   if (manifest) return manifest;
-  throw new ManifestError(issues.map((i) => ({ file, path: formatPath(i.key === undefined ? i.path : [...i.path, i.key]), message: i.message })));
+  throw new ManifestError(
+    issues.map((i) => ({
+      file,
+      path: formatPath(i.key === undefined ? i.path : [...i.path, i.key]),
+      message: i.message,
+    })),
+  );
 }

@@ -18,8 +18,14 @@ export const ROUTE_ACCESS = ["public", "limited", "private", "keys"] as const;
 const route = z
   .strictObject({
     path: z.string().regex(/^\/[^\s?#]*$/, 'a route path starts with "/" and has no spaces, "?" or "#"'),
-    access: z.enum(ROUTE_ACCESS).describe("public, limited (password), private (owner only) or keys (users holding keys)"),
-    keys: z.array(z.string()).min(1).optional().describe('With access: keys, the app keys a user needs (any of them).'),
+    access: z
+      .enum(ROUTE_ACCESS)
+      .describe("public, limited (password), private (owner only) or keys (users holding keys)"),
+    keys: z
+      .array(z.string())
+      .min(1)
+      .optional()
+      .describe("With access: keys, the app keys a user needs (any of them)."),
     strict: z.boolean().optional().describe("A strict route's access can never be changed after install."),
   })
   .describe("A route and who may reach it.");
@@ -81,7 +87,10 @@ export const manifestSchema = z
       .regex(/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/, 'a version is semver, e.g. "1.0.0"'),
     entry: z
       .string()
-      .regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[^\0]+$/, 'the entry is a path inside the app folder, e.g. "src/app.ts"'),
+      .regex(
+        /^(?!\/)(?!.*(^|\/)\.\.(\/|$))[^\0]+$/,
+        'the entry is a path inside the app folder, e.g. "src/app.ts"',
+      ),
     routes: z.array(route).optional(),
     permissions: permissions.optional(),
     keys: z.array(appKey).optional().describe("App-defined user-level permissions."),

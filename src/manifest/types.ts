@@ -29,6 +29,8 @@ export interface DeclaredPermission {
   readonly scope: Scope;
   /** The canonical scope text: equal texts mean equal scopes. */
   readonly text: string;
+  /** The canonical entry in manifest syntax (a string, or an object for `run`). */
+  readonly entry: unknown;
   /** `kind` + `text`: the identity used to match approvals and to diff manifests. */
   readonly key: string;
   readonly reason?: string;

@@ -10,7 +10,7 @@ import {
   parseUserSelectedScope,
 } from "./names.ts";
 import { parseNetScope } from "./net.ts";
-import { parseRunScope } from "./run.ts";
+import { parseRunScope, runEntry } from "./run.ts";
 import { parseTopicScope } from "./topic.ts";
 import { type Scope, type ScopeMode, type ScopeResult, scopeError, scopeOk } from "./types.ts";
 
@@ -32,12 +32,17 @@ function simpleEntry(field: string, description: string) {
 const ENTRY_SCHEMAS = {
   "fs.read": simpleEntry("path", "An absolute or ~/ path (covers everything below it) or a glob."),
   "fs.write": simpleEntry("path", "An absolute or ~/ path (covers everything below it) or a glob."),
-  net: simpleEntry("host", 'A host: "host", "host:port", "*.host", an IP, "[v6]", a CIDR; "http://host" allows plain http.'),
+  net: simpleEntry(
+    "host",
+    'A host: "host", "host:port", "*.host", an IP, "[v6]", a CIDR; "http://host" allows plain http.',
+  ),
   env: simpleEntry("name", 'An environment variable name, or a prefix ending in "*".'),
   run: z.union([
     z.string().describe("A program name or absolute path, run with no arguments."),
     z.strictObject({
-      command: z.string().describe("A program name (resolved on PATH and pinned at approval) or an absolute path."),
+      command: z
+        .string()
+        .describe("A program name (resolved on PATH and pinned at approval) or an absolute path."),
       args: z
         .array(z.string())
         .optional()
@@ -76,6 +81,8 @@ export interface ParsedEntry {
   readonly scope: Scope;
   /** The canonical text of the scope: the same scope always has the same text. */
   readonly text: string;
+  /** The canonical entry: the scope text, or for `run` the object form, for `db.create` true. */
+  readonly entry: unknown;
   readonly reason?: string;
   readonly required?: boolean;
 }
@@ -113,7 +120,11 @@ const FIELD: Record<Exclude<CapabilityKind, "run" | "db.create">, string> = {
 type Failure = { readonly ok: false; readonly message: string };
 
 /** Parse an entry whose shape the kind's entry schema already accepted. */
-export function parseShapedEntry(kind: CapabilityKind, entry: unknown, mode: ScopeMode): ParsedEntry | Failure {
+export function parseShapedEntry(
+  kind: CapabilityKind,
+  entry: unknown,
+  mode: ScopeMode,
+): ParsedEntry | Failure {
   const obj = typeof entry === "object" && entry !== null ? (entry as Record<string, unknown>) : undefined;
   const reasonText = typeof obj?.reason === "string" ? obj.reason : undefined;
   let result: ScopeResult;
@@ -131,19 +142,27 @@ export function parseShapedEntry(kind: CapabilityKind, entry: unknown, mode: Sco
     if (kind === "secrets") required = typeof obj?.required === "boolean" ? obj.required : true;
   }
   if (!result.ok) return result;
+  const scope = result.scope;
   return {
-    scope: result.scope,
+    scope,
     text: result.text,
+    entry: scope.type === "run" ? runEntry(scope) : scope.type === "switch" ? true : result.text,
     ...(reasonText === undefined ? {} : { reason: reasonText }),
     ...(required === undefined ? {} : { required }),
   };
 }
 
 /** Parse an entry of unknown shape (from a grants file, an approval, a server rule). */
-export function parseScopeEntry(kind: CapabilityKind, entry: unknown, mode: ScopeMode): ParsedEntry | Failure {
+export function parseScopeEntry(
+  kind: CapabilityKind,
+  entry: unknown,
+  mode: ScopeMode,
+): ParsedEntry | Failure {
   const shaped = ENTRY_SCHEMAS[kind].safeParse(entry);
   if (!shaped.success) {
-    return scopeError(`${JSON.stringify(entry)} is not a ${kind} scope: ${shaped.error.issues.map((i) => i.message).join("; ")}`);
+    return scopeError(
+      `${JSON.stringify(entry)} is not a ${kind} scope: ${shaped.error.issues.map((i) => i.message).join("; ")}`,
+    );
   }
   return parseShapedEntry(kind, shaped.data, mode);
 }

@@ -29,14 +29,17 @@ export function parseFsScope(text: string): ScopeResult<FsScope> {
   const path = home === "" ? normal : normal === "/" ? "~" : `~${normal}`;
   const scan = picomatch.scan(path);
   if (scan.isGlob) {
-    if (scan.negated) return scopeError(`${q(text)} is a negated glob: put what the app must not touch under deny`);
+    if (scan.negated)
+      return scopeError(`${q(text)} is a negated glob: put what the app must not touch under deny`);
     if ((scan.base === "" || scan.base === "/") && path.includes("**")) {
       return scopeError(`${q(text)} covers the whole file system: name the folders the app needs`);
     }
     try {
       picomatch.makeRe(path);
     } catch (error) {
-      return scopeError(`${q(text)} is not a valid glob (${(error as Error).message}): use *, **, ? and {a,b}`);
+      return scopeError(
+        `${q(text)} is not a valid glob (${(error as Error).message}): use *, **, ? and {a,b}`,
+      );
     }
   } else if (path === "/") {
     return scopeError(`"/" covers the whole file system: name the folders the app needs`);

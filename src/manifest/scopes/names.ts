@@ -11,7 +11,9 @@ function oneOf(what: string, allowed: readonly string[]): (text: string) => Scop
 
 function pattern(what: string, re: RegExp, hint: string): (text: string) => ScopeResult<NameScope> {
   return (text) =>
-    re.test(text) ? scopeOk({ type: "name", name: text }, text) : scopeError(`${q(text)} is not a ${what}: ${hint}`);
+    re.test(text)
+      ? scopeOk({ type: "name", name: text }, text)
+      : scopeError(`${q(text)} is not a ${what}: ${hint}`);
 }
 
 export const parseSysScope = oneOf("system information kind", SYS_NAMES);

@@ -118,6 +118,9 @@ export function parseNetScope(text: string): ScopeResult<NetScope> {
   } else {
     pattern = { form: "name", name: host.name };
   }
-  const scope: NetScope = port === undefined ? { type: "net", scheme, host: pattern } : { type: "net", scheme, host: pattern, port };
+  const scope: NetScope =
+    port === undefined
+      ? { type: "net", scheme, host: pattern }
+      : { type: "net", scheme, host: pattern, port };
   return scopeOk(scope, formatNetScope(scope));
 }

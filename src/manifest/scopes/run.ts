@@ -1,5 +1,13 @@
 import { posix } from "node:path";
-import { type ArgPattern, q, type RunScope, type ScopeMode, type ScopeResult, scopeError, scopeOk } from "./types.ts";
+import {
+  type ArgPattern,
+  q,
+  type RunScope,
+  type ScopeMode,
+  type ScopeResult,
+  scopeError,
+  scopeOk,
+} from "./types.ts";
 
 const BARE_COMMAND = /^[A-Za-z0-9_+][A-Za-z0-9._+-]*$/;
 
@@ -16,7 +24,9 @@ export function parseCommand(command: string): string | { ok: false; message: st
     );
   }
   if (!BARE_COMMAND.test(command)) {
-    return scopeError(`command ${q(command)} is not a program name or an absolute path: use "du" or "/usr/bin/du"`);
+    return scopeError(
+      `command ${q(command)} is not a program name or an absolute path: use "du" or "/usr/bin/du"`,
+    );
   }
   return command;
 }
@@ -25,12 +35,15 @@ export function parseCommand(command: string): string | { ok: false; message: st
  * `*` is exactly one argument, `**` (last only) is all remaining arguments, anything else is a
  * literal; a leading backslash makes the rest literal (`\*` is a literal star).
  */
-export function parseArgPatterns(args: readonly string[]): readonly ArgPattern[] | { ok: false; message: string } {
+export function parseArgPatterns(
+  args: readonly string[],
+): readonly ArgPattern[] | { ok: false; message: string } {
   const patterns: ArgPattern[] = [];
   for (const [i, arg] of args.entries()) {
     if (arg.includes("\0")) return scopeError(`args[${i}] contains a NUL character`);
     if (arg === "**") {
-      if (i !== args.length - 1) return scopeError(`args[${i}] is "**", which matches the rest and so must come last`);
+      if (i !== args.length - 1)
+        return scopeError(`args[${i}] is "**", which matches the rest and so must come last`);
       patterns.push({ type: "rest" });
     } else if (arg === "*") {
       patterns.push({ type: "one" });
@@ -45,6 +58,19 @@ export function parseArgPatterns(args: readonly string[]): readonly ArgPattern[]
     }
   }
   return patterns;
+}
+
+/** An argument as a pattern that matches exactly it (a literal star stays literal). */
+export function literalArg(value: string): string {
+  return value === "*" || value === "**" || value.startsWith("\\") ? `\\${value}` : value;
+}
+
+/** The canonical entry (manifest object form) of a run scope. */
+export function runEntry(scope: Pick<RunScope, "command" | "args">): { command: string; args: string[] } {
+  return {
+    command: scope.command,
+    args: scope.args.map((a) => (a.type === "one" ? "*" : a.type === "rest" ? "**" : literalArg(a.value))),
+  };
 }
 
 function formatArg(arg: ArgPattern): string {
@@ -64,7 +90,11 @@ export function formatRunScope(scope: Pick<RunScope, "command" | "args">): strin
  * In an allow rule, absent `args` means "no arguments" (empty never means everything); in a deny
  * rule it means "any arguments", because a deny rule must cover at least what it names.
  */
-export function parseRunScope(command: string, args: readonly string[] | undefined, mode: ScopeMode): ScopeResult<RunScope> {
+export function parseRunScope(
+  command: string,
+  args: readonly string[] | undefined,
+  mode: ScopeMode,
+): ScopeResult<RunScope> {
   const cmd = parseCommand(command);
   if (typeof cmd !== "string") return cmd;
   let patterns: readonly ArgPattern[];

@@ -7,9 +7,12 @@ export function parseTopicScope(text: string): ScopeResult<TopicScope> {
   const segments = text.split(".");
   for (const s of segments) {
     if (s !== "*" && !SEGMENT.test(s)) {
-      return scopeError(`${q(text)} is not a topic: use dotted segments of letters, digits, "_" and "-", or "*" for one segment`);
+      return scopeError(
+        `${q(text)} is not a topic: use dotted segments of letters, digits, "_" and "-", or "*" for one segment`,
+      );
     }
   }
-  if (segments.every((s) => s === "*")) return scopeError(`${q(text)} would match every topic: name at least one segment`);
+  if (segments.every((s) => s === "*"))
+    return scopeError(`${q(text)} would match every topic: name at least one segment`);
   return scopeOk({ type: "topic", segments }, text);
 }

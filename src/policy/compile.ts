@@ -1,0 +1,251 @@
+import { InvalidInputError, InvalidScopeError } from "../errors.ts";
+import { type CapabilityKind, isCapabilityKind, mapKinds } from "../manifest/kinds.ts";
+import { isFailure, parseScopeEntry } from "../manifest/scopes/entry.ts";
+import type { Scope, ScopeMode } from "../manifest/scopes/types.ts";
+import { permissionKey } from "../manifest/types.ts";
+import { parseAllowedRange } from "./blocked.ts";
+import type { Capability, Cidr, CompileContext, CompileRule, Matcher, Normalized } from "./capability.ts";
+import { CAPABILITIES } from "./registry.ts";
+import type { Approval, ApprovalState, Grant, GrantTerm, PolicyInput } from "./types.ts";
+
+export interface RuleInfo {
+  /** How the rule is named in decisions, e.g. `permissions.run[0]: du -sh *`. */
+  readonly rule: string;
+  /** The scope in canonical text. */
+  readonly text: string;
+  /** Declared permissions only: their canonical key. */
+  readonly key?: string;
+  /** Where the rule comes from, for messages. */
+  readonly source: "manifest" | "manifest.deny" | "server.deny";
+}
+
+export interface RuleSet {
+  readonly match: Matcher<Normalized>;
+  readonly rules: readonly RuleInfo[];
+  readonly compiled: readonly CompileRule<Scope>[];
+}
+
+export interface CompiledGrant {
+  readonly id: string;
+  readonly effect: "allow" | "deny";
+  readonly term: GrantTerm;
+  /** Epoch milliseconds, for term `until`. */
+  readonly until?: number;
+  readonly session?: string;
+  readonly text: string;
+  readonly match: Matcher<Normalized>;
+}
+
+export interface KindPolicy {
+  readonly capability: Capability;
+  readonly deny: RuleSet;
+  readonly approved: RuleSet;
+  readonly ask: RuleSet;
+  readonly rejected: RuleSet;
+  readonly pending: RuleSet;
+  /** Every declared permission of the kind, for "declared: …" in messages. */
+  readonly declared: RuleSet;
+  readonly allowGrants: readonly CompiledGrant[];
+  readonly denyGrants: readonly CompiledGrant[];
+}
+
+/**
+ * An installation's policy, compiled into per-kind indexes. Immutable except for the set of
+ * consumed `once` grants, which only ever grows (see consumeGrant).
+ */
+export interface CompiledPolicy {
+  readonly installation: string;
+  readonly disabled: boolean;
+  readonly kinds: Readonly<Record<CapabilityKind, KindPolicy>>;
+  readonly context: CompileContext;
+  /** Things that were ignored, such as an approval for a permission the manifest does not declare. */
+  readonly warnings: readonly string[];
+  readonly consumed: Set<string>;
+}
+
+const NONE: Matcher<Normalized> = () => -1;
+const EMPTY: RuleSet = Object.freeze({ match: NONE, rules: Object.freeze([]), compiled: Object.freeze([]) });
+
+const EMPTY_KINDS: Readonly<Record<CapabilityKind, KindPolicy>> = Object.freeze(
+  mapKinds((kind) =>
+    Object.freeze({
+      capability: CAPABILITIES[kind],
+      deny: EMPTY,
+      approved: EMPTY,
+      ask: EMPTY,
+      rejected: EMPTY,
+      pending: EMPTY,
+      declared: EMPTY,
+      allowGrants: [],
+      denyGrants: [],
+    }),
+  ),
+);
+
+function ruleSet(
+  capability: Capability,
+  items: readonly (CompileRule<Scope> & { info: RuleInfo })[],
+  ctx: CompileContext,
+  mode: ScopeMode,
+): RuleSet {
+  if (items.length === 0) return EMPTY;
+  const compiled = items.map(({ scope, pinned }) => (pinned === undefined ? { scope } : { scope, pinned }));
+  return { match: capability.compile(compiled, ctx, mode), rules: items.map((i) => i.info), compiled };
+}
+
+function parseScope(kind: CapabilityKind, scope: unknown, mode: ScopeMode) {
+  const parsed = parseScopeEntry(kind, scope, mode);
+  if (isFailure(parsed)) throw new InvalidScopeError(kind, scope, parsed.message);
+  return parsed;
+}
+
+function untilMs(grant: Grant): number | undefined {
+  if (grant.term !== "until") return undefined;
+  const ms = typeof grant.until === "number" ? grant.until : Date.parse(grant.until ?? "");
+  if (!Number.isFinite(ms))
+    throw new InvalidInputError(
+      "grants",
+      `grant ${grant.id}: until ${JSON.stringify(grant.until)} is not a time`,
+    );
+  return ms;
+}
+
+/**
+ * Compile an installation's manifest, the admin's approvals, the runtime grants and the server
+ * rules into one policy. Pure: no I/O, no clock. Invariants: an approval or a grant can only
+ * narrow what the manifest declared (allow grants apply to `ask` permissions only, approvals to
+ * declared permissions only), and every deny is kept, whatever else is present.
+ */
+export function compilePolicy(input: PolicyInput): CompiledPolicy {
+  const { manifest } = input;
+  const installation = input.installation ?? manifest.name;
+  const warnings: string[] = [];
+  const allowPrivate: Cidr[] = [];
+  for (const text of input.serverRules?.net?.allowPrivate ?? []) {
+    const range = parseAllowedRange(text);
+    if (typeof range === "string") throw new InvalidInputError("server rules", `net.allowPrivate: ${range}`);
+    allowPrivate.push(range);
+  }
+  const ctx: CompileContext = {
+    installation,
+    allowPrivate,
+    ...(input.home === undefined ? {} : { home: input.home }),
+  };
+
+  const approvals = new Map<string, Approval>();
+  for (const approval of input.approvals ?? []) {
+    if (!isCapabilityKind(approval.kind))
+      throw new InvalidInputError("approvals", `unknown capability kind ${JSON.stringify(approval.kind)}`);
+    const parsed = parseScope(approval.kind, approval.scope, "allow");
+    approvals.set(permissionKey(approval.kind, parsed.text), approval);
+  }
+
+  type Item = CompileRule<Scope> & { info: RuleInfo };
+  const buckets = new Map<CapabilityKind, Record<"deny" | ApprovalState | "pending" | "declared", Item[]>>();
+  const bucket = (kind: CapabilityKind) => {
+    let b = buckets.get(kind);
+    if (!b) {
+      b = { deny: [], approved: [], ask: [], rejected: [], pending: [], declared: [] };
+      buckets.set(kind, b);
+    }
+    return b;
+  };
+
+  const declaredKeys = new Set<string>();
+  for (const p of manifest.permissions) {
+    declaredKeys.add(p.key);
+    const approval = approvals.get(p.key);
+    if (approval?.pinned !== undefined && p.kind !== "run")
+      warnings.push(`approval for ${p.key}: pinned only applies to run`);
+    const item: Item = {
+      scope: p.scope,
+      ...(approval?.pinned !== undefined && p.kind === "run" ? { pinned: approval.pinned } : {}),
+      info: { rule: `${p.at}: ${p.text}`, text: p.text, key: p.key, source: "manifest" },
+    };
+    const b = bucket(p.kind);
+    b[approval?.state ?? "pending"].push(item);
+    b.declared.push(item);
+  }
+  for (const key of approvals.keys()) {
+    if (!declaredKeys.has(key))
+      warnings.push(`approval for ${key} ignored: the manifest does not declare it`);
+  }
+  for (const d of manifest.deny) {
+    bucket(d.kind).deny.push({
+      scope: d.scope,
+      info: { rule: `${d.at}: ${d.text}`, text: d.text, source: "manifest.deny" },
+    });
+  }
+  for (const [kind, entries] of Object.entries(input.serverRules?.deny ?? {})) {
+    if (!isCapabilityKind(kind))
+      throw new InvalidInputError("server rules", `deny: unknown capability kind ${JSON.stringify(kind)}`);
+    (entries ?? []).forEach((entry, i) => {
+      const parsed = parseScope(kind, entry, "deny");
+      bucket(kind).deny.push({
+        scope: parsed.scope,
+        info: { rule: `server.deny.${kind}[${i}]: ${parsed.text}`, text: parsed.text, source: "server.deny" },
+      });
+    });
+  }
+
+  const grants = new Map<CapabilityKind, { allow: CompiledGrant[]; deny: CompiledGrant[] }>();
+  const grantIds = new Set<string>();
+  for (const grant of input.grants ?? []) {
+    if (!isCapabilityKind(grant.kind))
+      throw new InvalidInputError(
+        "grants",
+        `grant ${grant.id}: unknown capability kind ${JSON.stringify(grant.kind)}`,
+      );
+    if (grantIds.has(grant.id))
+      throw new InvalidInputError("grants", `grant id ${JSON.stringify(grant.id)} is used twice`);
+    grantIds.add(grant.id);
+    const mode: ScopeMode = grant.effect === "deny" ? "deny" : "allow";
+    const parsed = parseScope(grant.kind, grant.scope, mode);
+    const until = untilMs(grant);
+    if (grant.term === "session" && !grant.session)
+      throw new InvalidInputError("grants", `grant ${grant.id}: term session needs a session`);
+    const compiled: CompiledGrant = {
+      id: grant.id,
+      effect: grant.effect,
+      term: grant.term,
+      text: parsed.text,
+      match: CAPABILITIES[grant.kind].compile([{ scope: parsed.scope }], ctx, mode),
+      ...(until === undefined ? {} : { until }),
+      ...(grant.session === undefined ? {} : { session: grant.session }),
+    };
+    const g = grants.get(grant.kind) ?? { allow: [], deny: [] };
+    g[grant.effect].push(compiled);
+    grants.set(grant.kind, g);
+  }
+
+  const kinds: Record<CapabilityKind, KindPolicy> = { ...EMPTY_KINDS };
+  for (const kind of new Set([...buckets.keys(), ...grants.keys()])) {
+    const capability = CAPABILITIES[kind];
+    const b = buckets.get(kind);
+    const g = grants.get(kind);
+    kinds[kind] = {
+      capability,
+      deny: ruleSet(capability, b?.deny ?? [], ctx, "deny"),
+      approved: ruleSet(capability, b?.approved ?? [], ctx, "allow"),
+      ask: ruleSet(capability, b?.ask ?? [], ctx, "allow"),
+      rejected: ruleSet(capability, b?.rejected ?? [], ctx, "allow"),
+      pending: ruleSet(capability, b?.pending ?? [], ctx, "allow"),
+      declared: ruleSet(capability, b?.declared ?? [], ctx, "allow"),
+      allowGrants: g?.allow ?? [],
+      denyGrants: g?.deny ?? [],
+    };
+  }
+  return {
+    installation,
+    disabled: input.disabled === true,
+    kinds: Object.freeze(kinds),
+    context: ctx,
+    warnings,
+    consumed: new Set(),
+  };
+}
+
+/** Approvals giving every declared permission the same answer: for tests, examples and `policy check`. */
+export function approveAll(manifest: PolicyInput["manifest"], state: ApprovalState): Approval[] {
+  return manifest.permissions.map((p) => ({ kind: p.kind, scope: p.entry, state }));
+}

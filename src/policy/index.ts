@@ -1,0 +1,16 @@
+export { type Capability, type CapabilitySpec, type CompileContext, defineCapability } from "./capability.ts";
+export { approveAll, type CompiledPolicy, compilePolicy } from "./compile.ts";
+export { consumeGrant, decide, decisionError } from "./decide.ts";
+export { parseApprovals, parseGrants, parseRequest, parseServerRules } from "./inputs.ts";
+export { CAPABILITIES, capability } from "./registry.ts";
+export type {
+  Approval,
+  ApprovalState,
+  Decision,
+  DecisionState,
+  Grant,
+  GrantTerm,
+  PolicyInput,
+  PolicyRequest,
+  ServerRules,
+} from "./types.ts";
