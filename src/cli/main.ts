@@ -1,0 +1,94 @@
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, Option } from "commander";
+import { CAPABILITY_KINDS } from "../manifest/kinds.ts";
+import { EXIT, type Io, processIo, reportError } from "./io.ts";
+import { manifestCheck } from "./manifest-check.ts";
+import { policyCheck } from "./policy-check.ts";
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+function program(io: Io, setExit: (code: number) => void): Command {
+  const root = new Command("locara")
+    .description("Run untrusted apps with zero ambient authority.")
+    .version(version())
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+
+  const policy = root.command("policy").description("check what the permission engine decides");
+  policy
+    .command("check")
+    .description("decide one request (KIND RESOURCE) or many (--requests FILE.jsonl) against a manifest")
+    .argument("[kind]", `capability kind: ${CAPABILITY_KINDS.join(", ")}`)
+    .argument("[resource...]", "a path, host[:port] or URL, or a name; for run, the argv after --")
+    .requiredOption("--manifest <file>", "the app's locara.yaml / locara.json, or its folder")
+    .addOption(
+      new Option("--approve <mode>", "treat every declared permission as approved, pending or ask")
+        .choices(["all", "none", "ask"])
+        .default("all"),
+    )
+    .option("--grants <file>", "a JSON array of grants (runtime answers)")
+    .option("--server-rules <file>", "server rules (deny lists, net.allowPrivate)")
+    .option("--requests <file>", "JSON lines, one request per line; - for standard input")
+    .option("--app <path>", "the installation's mount path used in messages (default: the manifest's name)")
+    .option("--home <dir>", "the home folder ~ stands for (default: yours)")
+    .option("--session <id>", "the session that session-term grants are checked against")
+    .option("--json", "print the decision as JSON", false)
+    .action(async (kind: string | undefined, resource: string[], opts: Record<string, unknown>) => {
+      const json = opts.json === true;
+      try {
+        setExit(
+          await policyCheck(io, kind, resource, {
+            manifest: String(opts.manifest),
+            approve: String(opts.approve),
+            json,
+            ...pick(opts, ["grants", "serverRules", "requests", "app", "home", "session"]),
+          }),
+        );
+      } catch (error) {
+        setExit(reportError(io, error, json));
+      }
+    });
+
+  const manifest = root.command("manifest").description("validate app manifests");
+  manifest
+    .command("check")
+    .description("validate a manifest and print what it asks for, grouped by kind, with reasons")
+    .argument("<dir>", "the app folder (or its manifest file)")
+    .option("--json", "print the result as JSON", false)
+    .action(async (dir: string, opts: { json: boolean }) => {
+      try {
+        setExit(await manifestCheck(io, dir, opts.json));
+      } catch (error) {
+        setExit(reportError(io, error, opts.json));
+      }
+    });
+  return root;
+}
+
+function pick(opts: Record<string, unknown>, keys: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of keys) if (typeof opts[key] === "string") out[key] = opts[key];
+  return out;
+}
+
+/** Run the CLI; resolves to the exit code. Never exits the process itself, never prompts. */
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  let code: number = EXIT.ok;
+  try {
+    await program(io, (c) => {
+      code = c;
+    }).parseAsync([...argv], { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+    }
+    return reportError(io, error, argv.includes("--json"));
+  }
+  return code;
+}
