@@ -61,20 +61,16 @@ const BLOCKED_NAMES = new Set([
   "metadata.google.internal",
   "instance-data",
   "kubernetes.default",
+  "home.arpa",
 ]);
-const BLOCKED_SUFFIXES = [
-  ".localhost",
-  ".local",
-  ".internal",
-  ".localdomain",
-  ".home.arpa",
-  ".lan",
-  ".intranet",
-];
+/** Top-level labels reserved for local or private use: every name under them is blocked. */
+const BLOCKED_TLDS = new Set(["localhost", "local", "internal", "localdomain", "lan", "intranet"]);
 
 export function blockedName(name: string): string | undefined {
   if (BLOCKED_NAMES.has(name)) return `the name ${name}`;
-  for (const suffix of BLOCKED_SUFFIXES) if (name.endsWith(suffix)) return `names under ${suffix.slice(1)}`;
+  const tld = name.slice(name.lastIndexOf(".") + 1);
+  if (BLOCKED_TLDS.has(tld)) return `names under .${tld}`;
+  if (name.endsWith(".home.arpa")) return "names under .home.arpa";
   return undefined;
 }
 

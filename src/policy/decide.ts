@@ -5,6 +5,66 @@ import type { CompiledGrant, CompiledPolicy, KindPolicy, RuleSet } from "./compi
 import { capability } from "./registry.ts";
 import type { Decision, PolicyRequest } from "./types.ts";
 
+/**
+ * A decision whose sentences are built when read (most decisions are acted on, not printed).
+ * `toJSON` gives the plain data, sentences included: use it (or JSON) to pass a decision on.
+ */
+class LazyDecision implements Decision {
+  readonly state: Decision["state"];
+  readonly kind: CapabilityKind;
+  readonly resource: string;
+  readonly rule: string;
+  readonly code: DenialCode | undefined;
+  readonly grant: string | undefined;
+  readonly permission: string | undefined;
+  readonly #reason: () => string;
+  readonly #fix: () => string;
+
+  constructor(
+    state: Decision["state"],
+    kind: CapabilityKind,
+    resource: string,
+    rule: string,
+    code: DenialCode | undefined,
+    grant: string | undefined,
+    permission: string | undefined,
+    reason: () => string,
+    fix: () => string,
+  ) {
+    this.state = state;
+    this.kind = kind;
+    this.resource = resource;
+    this.rule = rule;
+    this.code = code;
+    this.grant = grant;
+    this.permission = permission;
+    this.#reason = reason;
+    this.#fix = fix;
+  }
+
+  get reason(): string {
+    return this.#reason();
+  }
+
+  get fix(): string {
+    return this.#fix();
+  }
+
+  toJSON(): Decision {
+    return {
+      state: this.state,
+      kind: this.kind,
+      resource: this.resource,
+      rule: this.rule,
+      reason: this.reason,
+      fix: this.fix,
+      ...(this.code === undefined ? {} : { code: this.code }),
+      ...(this.grant === undefined ? {} : { grant: this.grant }),
+      ...(this.permission === undefined ? {} : { permission: this.permission }),
+    };
+  }
+}
+
 function live(grant: CompiledGrant, policy: CompiledPolicy, request: PolicyRequest, now: number): boolean {
   switch (grant.term) {
     case "once":
@@ -51,65 +111,68 @@ export function decide(policy: CompiledPolicy, request: PolicyRequest, now: numb
   const cap = kp.capability;
   const r = cap.normalize(request, policy.context);
   const resource = cap.describe(r);
-  const app = `app ${policy.installation}`;
-  const approve = `locara app approve ${policy.installation}`;
-  const not = (
-    code: DenialCode,
+  // Sentences are built only when read: most decisions are acted on, not printed.
+  const app = () => `app ${policy.installation}`;
+  const target = () => `${cap.verb} ${JSON.stringify(resource)}`;
+  const approve = () => `locara app approve ${policy.installation}`;
+  const made = (
+    state: Decision["state"],
     rule: string,
-    reason: string,
-    fix: string,
-    extra: Partial<Decision> = {},
-  ): Decision => ({
-    state: "denied",
-    kind,
-    resource,
-    rule,
-    reason,
-    fix,
-    code,
-    ...extra,
-  });
-  const target = `${cap.verb} ${JSON.stringify(resource)}`;
+    code: DenialCode | undefined,
+    reason: () => string,
+    fix: () => string,
+    extra?: { grant?: string; permission?: string | undefined },
+  ): Decision =>
+    new LazyDecision(state, kind, resource, rule, code, extra?.grant, extra?.permission, reason, fix);
+  const none = () => "";
 
   if (policy.disabled) {
-    return not(
-      "LOCARA_E_DISABLED",
+    return made(
+      "denied",
       "installation disabled",
-      `${app} is disabled`,
-      `an admin must enable it again: locara app enable ${policy.installation}`,
+      "LOCARA_E_DISABLED",
+      () => `${app()} is disabled`,
+      () => `an admin must enable it again: locara app enable ${policy.installation}`,
     );
   }
 
   // Deny always wins, however specific the allow.
   const blocked = cap.builtinDeny(r, policy.context);
   if (blocked) {
-    return not(
-      "LOCARA_E_DENIED",
+    return made(
+      "denied",
       blocked.rule,
-      `${app} may not ${target}: ${blocked.why} is always blocked`,
-      "use a public host; only an admin can allow an exact private range, in the server rules",
+      "LOCARA_E_DENIED",
+      () => `${app()} may not ${target()}: ${blocked.why} is always blocked`,
+      () => "use a public host; only an admin can allow an exact private range, in the server rules",
     );
   }
   const d = kp.deny.match(r);
   if (d >= 0) {
     const rule = kp.deny.rules[d]!;
     const fromManifest = rule.source === "manifest.deny";
-    return not(
-      "LOCARA_E_DENIED",
+    return made(
+      "denied",
       rule.rule,
-      `${app} may not ${target}: ${fromManifest ? "its manifest" : "the server"} denies ${kind} ${JSON.stringify(rule.text)}`,
-      fromManifest
-        ? "deny always wins: remove the rule from permissions.deny if the app needs this"
-        : "deny always wins: an admin can remove the rule from the server rules",
+      "LOCARA_E_DENIED",
+      () =>
+        `${app()} may not ${target()}: ${fromManifest ? "its manifest" : "the server"} denies ${kind} ${JSON.stringify(rule.text)}`,
+      () =>
+        fromManifest
+          ? "deny always wins: remove the rule from permissions.deny if the app needs this"
+          : "deny always wins: an admin can remove the rule from the server rules",
     );
   }
   const denyGrant = liveGrant(kp.denyGrants, policy, request, r, now);
   if (denyGrant) {
-    return not(
-      "LOCARA_E_DENIED",
+    return made(
+      "denied",
       `grant ${denyGrant.id} (deny ${termText(denyGrant)}): ${denyGrant.text}`,
-      `${app} may not ${target}: it was denied when asked (grant ${denyGrant.id}, ${termText(denyGrant)})`,
-      `revoke the answer to be asked again: locara grants revoke ${policy.installation} ${denyGrant.id}`,
+      "LOCARA_E_DENIED",
+      () =>
+        `${app()} may not ${target()}: it was denied when asked (grant ${denyGrant.id}, ${termText(denyGrant)})`,
+      () =>
+        `revoke the answer to be asked again: locara grants revoke ${policy.installation} ${denyGrant.id}`,
       { grant: denyGrant.id },
     );
   }
@@ -117,72 +180,73 @@ export function decide(policy: CompiledPolicy, request: PolicyRequest, now: numb
   const a = kp.approved.match(r);
   if (a >= 0) {
     const rule = kp.approved.rules[a]!;
-    return {
-      state: "granted",
-      kind,
-      resource,
-      rule: rule.rule,
-      reason: `${app} may ${target}: allowed by ${kind} ${JSON.stringify(rule.text)} (approved)`,
-      fix: "",
-      ...(rule.key === undefined ? {} : { permission: rule.key }),
-    };
+    return made(
+      "granted",
+      rule.rule,
+      undefined,
+      () => `${app()} may ${target()}: allowed by ${kind} ${JSON.stringify(rule.text)} (approved)`,
+      none,
+      { permission: rule.key },
+    );
   }
   const k = kp.ask.match(r);
   if (k >= 0) {
     const rule = kp.ask.rules[k]!;
-    const permission = rule.key === undefined ? {} : { permission: rule.key };
     const grant = liveGrant(kp.allowGrants, policy, request, r, now);
     if (grant) {
-      return {
-        state: "granted",
-        kind,
-        resource,
-        rule: `grant ${grant.id} (allow ${termText(grant)}): ${grant.text}`,
-        reason: `${app} may ${target}: allowed when asked (grant ${grant.id}, ${termText(grant)})`,
-        fix: "",
-        grant: grant.id,
-        ...permission,
-      };
+      return made(
+        "granted",
+        `grant ${grant.id} (allow ${termText(grant)}): ${grant.text}`,
+        undefined,
+        () => `${app()} may ${target()}: allowed when asked (grant ${grant.id}, ${termText(grant)})`,
+        none,
+        { grant: grant.id, permission: rule.key },
+      );
     }
-    return {
-      state: "prompt",
-      kind,
-      resource,
-      rule: rule.rule,
-      reason: `${app} asks to ${target} (${kind} ${JSON.stringify(rule.text)} is set to ask)`,
-      fix: `answer the prompt, or answer ahead: locara grants add ${policy.installation} ${kind} ${JSON.stringify(resource)}`,
-      code: "LOCARA_E_PROMPT",
-      ...permission,
-    };
+    return made(
+      "prompt",
+      rule.rule,
+      "LOCARA_E_PROMPT",
+      () => `${app()} asks to ${target()} (${kind} ${JSON.stringify(rule.text)} is set to ask)`,
+      () =>
+        `answer the prompt, or answer ahead: locara grants add ${policy.installation} ${kind} ${JSON.stringify(resource)}`,
+      { permission: rule.key },
+    );
   }
   const j = kp.rejected.match(r);
   if (j >= 0) {
     const rule = kp.rejected.rules[j]!;
-    return not(
-      "LOCARA_E_REJECTED",
+    return made(
+      "denied",
       rule.rule,
-      `${app} may not ${target}: the admin rejected ${kind} ${JSON.stringify(rule.text)}`,
-      `if the app should have it, an admin can approve it: ${approve}`,
-      rule.key === undefined ? {} : { permission: rule.key },
+      "LOCARA_E_REJECTED",
+      () => `${app()} may not ${target()}: the admin rejected ${kind} ${JSON.stringify(rule.text)}`,
+      () => `if the app should have it, an admin can approve it: ${approve()}`,
+      { permission: rule.key },
     );
   }
   const p = kp.pending.match(r);
   if (p >= 0) {
     const rule = kp.pending.rules[p]!;
-    return not(
-      "LOCARA_E_NOT_APPROVED",
+    return made(
+      "denied",
       rule.rule,
-      `${app} may not yet ${target}: ${kind} ${JSON.stringify(rule.text)} is declared but needs approval`,
-      `review it and run ${approve}`,
-      rule.key === undefined ? {} : { permission: rule.key },
+      "LOCARA_E_NOT_APPROVED",
+      () =>
+        `${app()} may not yet ${target()}: ${kind} ${JSON.stringify(rule.text)} is declared but needs approval`,
+      () => `review it and run ${approve()}`,
+      { permission: rule.key },
     );
   }
-  const miss = cap.explainMiss(r, kp.declared.compiled);
-  return not(
-    "LOCARA_E_NOT_DECLARED",
+  return made(
+    "denied",
     "undeclared",
-    `${app} is not permitted to ${target}: ${miss ?? `not declared (declared ${kind}: ${declaredList(kp.declared)})`}`,
-    `update the app or run ${approve}`,
+    "LOCARA_E_NOT_DECLARED",
+    () => {
+      const miss = cap.explainMiss(r, kp.declared.compiled);
+      return `${app()} is not permitted to ${target()}: ${miss ?? `not declared (declared ${kind}: ${declaredList(kp.declared)})`}`;
+    },
+    () => `update the app or run ${approve()}`,
   );
 }
 

@@ -28,7 +28,9 @@ export function parseFsScope(text: string): ScopeResult<FsScope> {
   if (normal.length > 1 && normal.endsWith("/")) normal = normal.slice(0, -1);
   const path = home === "" ? normal : normal === "/" ? "~" : `~${normal}`;
   const scan = picomatch.scan(path);
-  if (scan.isGlob) {
+  // A backslash escapes a glob character (`/data/a\*b` is the file "a*b"), so it is a glob.
+  const glob = scan.isGlob || path.includes("\\");
+  if (glob) {
     if (scan.negated)
       return scopeError(`${q(text)} is a negated glob: put what the app must not touch under deny`);
     if ((scan.base === "" || scan.base === "/") && path.includes("**")) {
@@ -44,5 +46,5 @@ export function parseFsScope(text: string): ScopeResult<FsScope> {
   } else if (path === "/") {
     return scopeError(`"/" covers the whole file system: name the folders the app needs`);
   }
-  return scopeOk({ type: "fs", path, glob: scan.isGlob }, path);
+  return scopeOk({ type: "fs", path, glob }, path);
 }

@@ -14,6 +14,8 @@ const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
  */
 export function canonicalIp(text: string): { ip: string; version: 4 | 6 } | undefined {
   const bare = text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text;
+  // Cheap pre-check: ipaddr.isValid throws and catches internally, which costs microseconds.
+  if (!(bare.includes(":") ? /^[0-9a-fA-F:.]+$/.test(bare) : /^[0-9.]+$/.test(bare))) return undefined;
   if (!ipaddr.isValid(bare)) return undefined;
   const parsed = ipaddr.parse(bare);
   if (parsed.kind() === "ipv6") {
@@ -35,12 +37,27 @@ export function canonicalHost(raw: string): CanonicalHost | undefined {
   if (raw.length === 0 || raw.length > 300) return undefined;
   // Characters that would make the URL parser read a different host than the one written.
   if (/[\s/\\@?#%*]/.test(raw)) return undefined;
+  if (PLAIN_NAME.test(raw) && !raw.includes("xn--")) return { type: "name", name: raw };
   let hostname: string;
   try {
     hostname = new URL(`https://${raw}/`).hostname;
   } catch {
     return undefined;
   }
+  return canonicalUrlHost(hostname);
+}
+
+/**
+ * A name the WHATWG host parser would leave exactly as it is: lower-case ASCII labels, the last
+ * one starting with a letter (so it cannot be read as a number: `127.1`, `0x7f.1`), no trailing
+ * dot, within DNS lengths. Anything else goes through the URL parser.
+ */
+const PLAIN_NAME =
+  /^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
+
+/** Canonical form of a hostname that a WHATWG URL parser already produced (`url.hostname`). */
+export function canonicalUrlHost(parsedHostname: string): CanonicalHost | undefined {
+  let hostname = parsedHostname;
   if (hostname.startsWith("[")) {
     const ip = canonicalIp(hostname);
     return ip && { type: "ip", ...ip };

@@ -37,6 +37,8 @@ function expand(path: string, ctx: CompileContext, what: string): string {
   return path;
 }
 
+const NOT_CANONICAL = /\/\/|\/\.\.?(?:\/|$)|.\/$/;
+
 const GLOB_CHARS = /[*?[\]{}()!+@\\]/g;
 
 /**
@@ -51,6 +53,8 @@ export function canonicalPath(kind: CapabilityKind, raw: string | undefined, ctx
   if (!expanded.startsWith("/")) {
     throw new InvalidResourceError(kind, raw, 'the path must be absolute ("/…" or "~/…")');
   }
+  // Already canonical (no ".", "..", "//" segments, no trailing slash): nothing to do.
+  if (!NOT_CANONICAL.test(expanded)) return expanded;
   const normal = posix.normalize(expanded);
   return normal.length > 1 && normal.endsWith("/") ? normal.slice(0, -1) : normal;
 }

@@ -1,6 +1,12 @@
 import ipaddr from "ipaddr.js";
 import { InvalidResourceError } from "../../errors.ts";
-import { type CanonicalHost, canonicalHost, canonicalIp, formatIp } from "../../manifest/scopes/host.ts";
+import {
+  type CanonicalHost,
+  canonicalHost,
+  canonicalIp,
+  canonicalUrlHost,
+  formatIp,
+} from "../../manifest/scopes/host.ts";
 import type { NetScope } from "../../manifest/scopes/types.ts";
 import { blockedAddress, blockedName } from "../blocked.ts";
 import { type Cidr, defineCapability, type Matcher } from "../capability.ts";
@@ -15,6 +21,9 @@ export interface NetResource {
   readonly address?: ipaddr.IPv4 | ipaddr.IPv6;
   readonly text: string;
 }
+
+/** `name[:port]` with a decimal port: the common request form, canonicalised without a URL parse. */
+const PLAIN_HOST_PORT = /^([^:[\]]+)(?::(\d{1,5}))?$/;
 
 const DEFAULT_PORT: Readonly<Record<string, number>> = { https: 443, http: 80 };
 
@@ -65,12 +74,18 @@ function normalize(resource: string | undefined, address: string | undefined): N
     }
     const scheme = url.protocol.slice(0, -1);
     if (scheme !== "http" && scheme !== "https") return { scheme, port: 0, text: `${scheme}:` };
-    const host = canonicalHost(url.hostname);
+    const host = canonicalUrlHost(url.hostname);
     if (!host) throw new InvalidResourceError("net", resource, "the URL's host is not a valid host name");
     return withHost(scheme, host, url.port === "" ? DEFAULT_PORT[scheme]! : Number(url.port), address);
   }
   if (/[\s/\\@?#]/.test(resource))
     throw new InvalidResourceError("net", resource, 'give a URL or "host[:port]"');
+  const plain = PLAIN_HOST_PORT.exec(resource);
+  if (plain) {
+    const host = canonicalHost(plain[1]!);
+    const port = plain[2] === undefined ? 443 : Number(plain[2]);
+    if (host && port >= 1 && port <= 65535) return withHost("https", host, port, address);
+  }
   let url: URL;
   try {
     url = new URL(`https://${resource}/`);
