@@ -254,6 +254,27 @@ describe("locara manifest check", () => {
     expect(r.err).toContain("locara.yaml:6:9: permissions.env[0]:");
   });
 
+  it("warns about declarations that can never work as written", async () => {
+    const odd = join(dir, "odd");
+    await import("node:fs/promises").then((fs) => fs.mkdir(odd));
+    await writeFile(
+      join(odd, "locara.yaml"),
+      'name: odd\nversion: 1.0.0\nentry: a.ts\npermissions:\n  net: ["10.1.2.3", localhost, api.example.com]\n  run: [{ command: git, args: ["**"] }]\n',
+    );
+    const r = await cli("manifest", "check", "--json", odd);
+    expect(r.code).toBe(0);
+    const { warnings } = JSON.parse(r.out);
+    expect(warnings.map((w: { at: string }) => w.at)).toEqual([
+      "permissions.net[0]",
+      "permissions.net[1]",
+      "permissions.run[0]",
+    ]);
+    const human = await cli("manifest", "check", odd);
+    expect(human.out).toContain(
+      'permissions.run[0]: "git **" accepts any arguments: pin the ones the app needs',
+    );
+  });
+
   it("exits 2 when the folder has no manifest", async () => {
     const r = await cli("manifest", "check", dir);
     expect(r.code).toBe(2);

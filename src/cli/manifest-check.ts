@@ -2,6 +2,7 @@ import { relative } from "node:path";
 import { ManifestError } from "../errors.ts";
 import { loadManifest } from "../host/manifest-file.ts";
 import type { DeclaredPermission, LocalizedText, Manifest } from "../manifest/types.ts";
+import { manifestWarnings } from "../policy/warnings.ts";
 import { EXIT, type Io } from "./io.ts";
 
 const text = (t: LocalizedText) => (typeof t === "string" ? t : (t.en ?? Object.values(t)[0] ?? ""));
@@ -50,6 +51,11 @@ export function describeManifest(manifest: Manifest, file: string): string {
     lines.push("keys:");
     for (const k of manifest.keys) lines.push(`  ${k.key}  ${text(k.name)}`);
   }
+  const warnings = manifestWarnings(manifest);
+  if (warnings.length > 0) {
+    lines.push("warnings:");
+    for (const w of warnings) lines.push(`  ${w.at}: ${w.message}`);
+  }
   const l = manifest.limits;
   lines.push(
     `limits: memory ${l.memoryMb} MiB, CPU ${l.cpuMsPerRequest} ms and wall ${l.wallMsPerRequest} ms per request`,
@@ -76,7 +82,7 @@ export async function manifestCheck(io: Io, dir: string, json: boolean): Promise
     const file = rel === "" || rel.startsWith("..") ? path : rel;
     io.out(
       json
-        ? `${JSON.stringify({ valid: true, file, manifest: summary(manifest) })}\n`
+        ? `${JSON.stringify({ valid: true, file, manifest: summary(manifest), warnings: manifestWarnings(manifest) })}\n`
         : describeManifest(manifest, file),
     );
     return EXIT.ok;

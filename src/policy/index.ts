@@ -14,3 +14,4 @@ export type {
   PolicyRequest,
   ServerRules,
 } from "./types.ts";
+export { type ManifestWarning, manifestWarnings } from "./warnings.ts";
