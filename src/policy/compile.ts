@@ -1,3 +1,4 @@
+import { posix } from "node:path";
 import { InvalidInputError, InvalidScopeError } from "../errors.ts";
 import { type CapabilityKind, isCapabilityKind, mapKinds } from "../manifest/kinds.ts";
 import { isFailure, parseScopeEntry } from "../manifest/scopes/entry.ts";
@@ -137,6 +138,20 @@ export function compilePolicy(input: PolicyInput): CompiledPolicy {
     if (!isCapabilityKind(approval.kind))
       throw new InvalidInputError("approvals", `unknown capability kind ${JSON.stringify(approval.kind)}`);
     const parsed = parseScope(approval.kind, approval.scope, "allow");
+    const pinned = approval.pinned;
+    // A pin is what the run plugin compares the resolved program against: it must be canonical.
+    if (
+      pinned !== undefined &&
+      (!pinned.startsWith("/") ||
+        pinned.includes("\0") ||
+        posix.normalize(pinned) !== pinned ||
+        pinned.split("/").includes(".."))
+    ) {
+      throw new InvalidInputError(
+        "approvals",
+        `${approval.kind} ${parsed.text}: pinned ${JSON.stringify(pinned)} must be a normalised absolute path`,
+      );
+    }
     approvals.set(permissionKey(approval.kind, parsed.text), approval);
   }
 
