@@ -55,7 +55,9 @@ export const run = defineCapability<RunScope, RunResource>({
     if (!argv.every((a): a is string => typeof a === "string" && !a.includes("\0"))) {
       throw new InvalidResourceError("run", argv, "every argument must be a string without NUL characters");
     }
-    const command = parseCommand(argv[0]);
+    // Like fs paths, an absolute command is normalised lexically; the run plugin passes the
+    // real path it resolved, so this only tidies what a caller spelled out.
+    const command = parseCommand(argv[0].startsWith("/") ? posix.normalize(argv[0]) : argv[0]);
     if (typeof command !== "string") throw new InvalidResourceError("run", argv, command.message);
     const args = argv.slice(1);
     return { command, args, text: [quote(command), ...args.map(quote)].join(" ") };
