@@ -364,13 +364,14 @@ export function parseManifest(source: string, options: ParseManifestOptions = {}
   }
   const { manifest, issues } = validate(data);
   if (manifest) return manifest;
-  return fail(
-    issues.map((issue) => {
-      const pos = positionOf(doc, counter, issue);
-      const path = formatPath(issue.key === undefined ? issue.path : [...issue.path, issue.key]);
-      return { file, ...(pos ? { line: pos.line, column: pos.col } : {}), path, message: issue.message };
-    }),
-  );
+  // In document order, the way an editor lists problems.
+  const located = issues.map((issue) => {
+    const pos = positionOf(doc, counter, issue);
+    const path = formatPath(issue.key === undefined ? issue.path : [...issue.path, issue.key]);
+    return { file, ...(pos ? { line: pos.line, column: pos.col } : {}), path, message: issue.message };
+  });
+  located.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+  return fail(located);
 }
 
 /** Validate manifest data that is already a JS value (no positions in errors). */
