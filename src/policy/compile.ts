@@ -9,21 +9,19 @@ import type { Capability, Cidr, CompileContext, CompileRule, Matcher, Normalized
 import { CAPABILITIES } from "./registry.ts";
 import type { Approval, ApprovalState, Grant, GrantTerm, PolicyInput } from "./types.ts";
 
-export interface RuleInfo {
-  /** How the rule is named in decisions, e.g. `permissions.run[0]: du -sh *`. */
-  readonly rule: string;
+export type RuleState = ApprovalState | "pending";
+
+/** A rule as decisions name it. Strings are shared with the manifest, not built per rule. */
+export interface RuleRef {
+  /** Where the rule is written, e.g. `permissions.run[0]`, `server.deny.net[1]`. */
+  readonly at: string;
   /** The scope in canonical text. */
   readonly text: string;
-  /** Declared permissions only: their canonical key. */
+  /** Declared permissions only: their canonical key, e.g. `run du -sh *`. */
   readonly key?: string;
-  /** Where the rule comes from, for messages. */
   readonly source: "manifest" | "manifest.deny" | "server.deny";
-}
-
-export interface RuleSet {
-  readonly match: Matcher<Normalized>;
-  readonly rules: readonly RuleInfo[];
-  readonly compiled: readonly CompileRule<Scope>[];
+  /** Declared permissions only: the admin's answer. */
+  readonly state?: RuleState;
 }
 
 export interface CompiledGrant {
@@ -37,15 +35,20 @@ export interface CompiledGrant {
   readonly match: Matcher<Normalized>;
 }
 
+/**
+ * One kind's part of a policy: a deny index and one allow index whose rules are ranked
+ * approved → ask → rejected → pending. Every matcher returns the lowest matching index, so one
+ * lookup finds the best answer the admin gave for any declared permission covering the request.
+ */
 export interface KindPolicy {
   readonly capability: Capability;
-  readonly deny: RuleSet;
-  readonly approved: RuleSet;
-  readonly ask: RuleSet;
-  readonly rejected: RuleSet;
-  readonly pending: RuleSet;
-  /** Every declared permission of the kind, for "declared: …" in messages. */
-  readonly declared: RuleSet;
+  readonly denyMatch: Matcher<Normalized>;
+  readonly denyRules: readonly RuleRef[];
+  readonly allowMatch: Matcher<Normalized>;
+  readonly allowRules: readonly RuleRef[];
+  /** The declared permissions in manifest order, for explaining a miss. */
+  readonly declared: readonly CompileRule<Scope>[];
+  readonly declaredRules: readonly RuleRef[];
   readonly allowGrants: readonly CompiledGrant[];
   readonly denyGrants: readonly CompiledGrant[];
 }
@@ -65,33 +68,31 @@ export interface CompiledPolicy {
 }
 
 const NONE: Matcher<Normalized> = () => -1;
-const EMPTY: RuleSet = Object.freeze({ match: NONE, rules: Object.freeze([]), compiled: Object.freeze([]) });
+const NO_GRANTS: readonly CompiledGrant[] = Object.freeze([]);
+const RANK: Readonly<Record<RuleState, number>> = { approved: 0, ask: 1, rejected: 2, pending: 3 };
 
 const EMPTY_KINDS: Readonly<Record<CapabilityKind, KindPolicy>> = Object.freeze(
   mapKinds((kind) =>
     Object.freeze({
       capability: CAPABILITIES[kind],
-      deny: EMPTY,
-      approved: EMPTY,
-      ask: EMPTY,
-      rejected: EMPTY,
-      pending: EMPTY,
-      declared: EMPTY,
+      denyMatch: NONE,
+      denyRules: [],
+      allowMatch: NONE,
+      allowRules: [],
+      declared: [],
+      declaredRules: [],
       allowGrants: [],
       denyGrants: [],
     }),
   ),
 );
 
-function ruleSet(
-  capability: Capability,
-  items: readonly (CompileRule<Scope> & { info: RuleInfo })[],
-  ctx: CompileContext,
-  mode: ScopeMode,
-): RuleSet {
-  if (items.length === 0) return EMPTY;
-  const compiled = items.map(({ scope, pinned }) => (pinned === undefined ? { scope } : { scope, pinned }));
-  return { match: capability.compile(compiled, ctx, mode), rules: items.map((i) => i.info), compiled };
+type Item = CompileRule<Scope> & { readonly ref: RuleRef };
+
+function index(capability: Capability, items: readonly Item[], ctx: CompileContext, mode: ScopeMode) {
+  if (items.length === 0) return { match: NONE, refs: [] as RuleRef[] };
+  const rules = items.map(({ scope, pinned }) => (pinned === undefined ? { scope } : { scope, pinned }));
+  return { match: capability.compile(rules, ctx, mode), refs: items.map((i) => i.ref) };
 }
 
 function parseScope(kind: CapabilityKind, scope: unknown, mode: ScopeMode) {
@@ -155,12 +156,11 @@ export function compilePolicy(input: PolicyInput): CompiledPolicy {
     approvals.set(permissionKey(approval.kind, parsed.text), approval);
   }
 
-  type Item = CompileRule<Scope> & { info: RuleInfo };
-  const buckets = new Map<CapabilityKind, Record<"deny" | ApprovalState | "pending" | "declared", Item[]>>();
+  const buckets = new Map<CapabilityKind, { deny: Item[]; allow: Item[] }>();
   const bucket = (kind: CapabilityKind) => {
     let b = buckets.get(kind);
     if (!b) {
-      b = { deny: [], approved: [], ask: [], rejected: [], pending: [], declared: [] };
+      b = { deny: [], allow: [] };
       buckets.set(kind, b);
     }
     return b;
@@ -172,24 +172,22 @@ export function compilePolicy(input: PolicyInput): CompiledPolicy {
     const approval = approvals.get(p.key);
     if (approval?.pinned !== undefined && p.kind !== "run")
       warnings.push(`approval for ${p.key}: pinned only applies to run`);
-    const item: Item = {
-      scope: p.scope,
-      ...(approval?.pinned !== undefined && p.kind === "run" ? { pinned: approval.pinned } : {}),
-      info: { rule: `${p.at}: ${p.text}`, text: p.text, key: p.key, source: "manifest" },
+    const pinned = approval?.pinned !== undefined && p.kind === "run" ? { pinned: approval.pinned } : {};
+    const ref: RuleRef = {
+      at: p.at,
+      text: p.text,
+      key: p.key,
+      source: "manifest",
+      state: approval?.state ?? "pending",
     };
-    const b = bucket(p.kind);
-    b[approval?.state ?? "pending"].push(item);
-    b.declared.push(item);
+    bucket(p.kind).allow.push({ scope: p.scope, ...pinned, ref });
   }
   for (const key of approvals.keys()) {
     if (!declaredKeys.has(key))
       warnings.push(`approval for ${key} ignored: the manifest does not declare it`);
   }
   for (const d of manifest.deny) {
-    bucket(d.kind).deny.push({
-      scope: d.scope,
-      info: { rule: `${d.at}: ${d.text}`, text: d.text, source: "manifest.deny" },
-    });
+    bucket(d.kind).deny.push({ scope: d.scope, ref: { at: d.at, text: d.text, source: "manifest.deny" } });
   }
   for (const [kind, entries] of Object.entries(input.serverRules?.deny ?? {})) {
     if (!isCapabilityKind(kind))
@@ -198,7 +196,7 @@ export function compilePolicy(input: PolicyInput): CompiledPolicy {
       const parsed = parseScope(kind, entry, "deny");
       bucket(kind).deny.push({
         scope: parsed.scope,
-        info: { rule: `server.deny.${kind}[${i}]: ${parsed.text}`, text: parsed.text, source: "server.deny" },
+        ref: { at: `server.deny.${kind}[${i}]`, text: parsed.text, source: "server.deny" },
       });
     });
   }
@@ -236,18 +234,24 @@ export function compilePolicy(input: PolicyInput): CompiledPolicy {
   const kinds: Record<CapabilityKind, KindPolicy> = { ...EMPTY_KINDS };
   for (const kind of new Set([...buckets.keys(), ...grants.keys()])) {
     const capability = CAPABILITIES[kind];
-    const b = buckets.get(kind);
+    const declared = buckets.get(kind)?.allow ?? [];
+    // Stable sort: within a rank, manifest order is kept.
+    const ranked = [...declared].sort(
+      (a, b) => RANK[a.ref.state ?? "pending"] - RANK[b.ref.state ?? "pending"],
+    );
+    const deny = index(capability, buckets.get(kind)?.deny ?? [], ctx, "deny");
+    const allow = index(capability, ranked, ctx, "allow");
     const g = grants.get(kind);
     kinds[kind] = {
       capability,
-      deny: ruleSet(capability, b?.deny ?? [], ctx, "deny"),
-      approved: ruleSet(capability, b?.approved ?? [], ctx, "allow"),
-      ask: ruleSet(capability, b?.ask ?? [], ctx, "allow"),
-      rejected: ruleSet(capability, b?.rejected ?? [], ctx, "allow"),
-      pending: ruleSet(capability, b?.pending ?? [], ctx, "allow"),
-      declared: ruleSet(capability, b?.declared ?? [], ctx, "allow"),
-      allowGrants: g?.allow ?? [],
-      denyGrants: g?.deny ?? [],
+      denyMatch: deny.match,
+      denyRules: deny.refs,
+      allowMatch: allow.match,
+      allowRules: allow.refs,
+      declared: declared.map(({ scope, pinned }) => (pinned === undefined ? { scope } : { scope, pinned })),
+      declaredRules: declared.map((i) => i.ref),
+      allowGrants: g?.allow ?? NO_GRANTS,
+      denyGrants: g?.deny ?? NO_GRANTS,
     };
   }
   return {

@@ -1,53 +1,177 @@
 import { type DenialCode, PermissionError } from "../errors.ts";
 import type { CapabilityKind } from "../manifest/kinds.ts";
-import type { Normalized } from "./capability.ts";
-import type { CompiledGrant, CompiledPolicy, KindPolicy, RuleSet } from "./compile.ts";
+import type { Capability, Normalized } from "./capability.ts";
+import type { CompiledGrant, CompiledPolicy, KindPolicy, RuleRef } from "./compile.ts";
 import { capability } from "./registry.ts";
-import type { Decision, PolicyRequest } from "./types.ts";
+import type { Decision, DecisionState, PolicyRequest } from "./types.ts";
+
+/** Why a decision came out as it did; everything a person reads is derived from it. */
+type Outcome =
+  | "disabled"
+  | "builtin"
+  | "deny"
+  | "denyGrant"
+  | "approved"
+  | "allowGrant"
+  | "prompt"
+  | "rejected"
+  | "pending"
+  | "undeclared";
+
+const STATE: Readonly<Record<Outcome, DecisionState>> = {
+  disabled: "denied",
+  builtin: "denied",
+  deny: "denied",
+  denyGrant: "denied",
+  approved: "granted",
+  allowGrant: "granted",
+  prompt: "prompt",
+  rejected: "denied",
+  pending: "denied",
+  undeclared: "denied",
+};
+
+const CODE: Readonly<Record<Outcome, DenialCode | undefined>> = {
+  disabled: "LOCARA_E_DISABLED",
+  builtin: "LOCARA_E_DENIED",
+  deny: "LOCARA_E_DENIED",
+  denyGrant: "LOCARA_E_DENIED",
+  approved: undefined,
+  allowGrant: undefined,
+  prompt: "LOCARA_E_PROMPT",
+  rejected: "LOCARA_E_REJECTED",
+  pending: "LOCARA_E_NOT_APPROVED",
+  undeclared: "LOCARA_E_NOT_DECLARED",
+};
+
+function termText(g: CompiledGrant): string {
+  return g.term === "until" ? `until ${new Date(g.until ?? 0).toISOString()}` : g.term;
+}
 
 /**
- * A decision whose sentences are built when read (most decisions are acted on, not printed).
- * `toJSON` gives the plain data, sentences included: use it (or JSON) to pass a decision on.
+ * A decision. Its sentences (`rule`, `resource`, `reason`, `fix`) are derived from the outcome
+ * when read, because most decisions are acted on and never printed; `toJSON` gives the plain data
+ * with every sentence, which is what crosses any boundary (the CLI, the sandbox, the audit log).
  */
-class LazyDecision implements Decision {
-  readonly state: Decision["state"];
+class Explained implements Decision {
+  readonly state: DecisionState;
   readonly kind: CapabilityKind;
-  readonly resource: string;
-  readonly rule: string;
   readonly code: DenialCode | undefined;
   readonly grant: string | undefined;
   readonly permission: string | undefined;
-  readonly #reason: () => string;
-  readonly #fix: () => string;
+  readonly #outcome: Outcome;
+  readonly #policy: CompiledPolicy;
+  readonly #kp: KindPolicy;
+  readonly #r: Normalized;
+  readonly #ref: RuleRef | undefined;
+  readonly #grant: CompiledGrant | undefined;
+  readonly #blocked: { rule: string; why: string } | undefined;
 
   constructor(
-    state: Decision["state"],
-    kind: CapabilityKind,
-    resource: string,
-    rule: string,
-    code: DenialCode | undefined,
-    grant: string | undefined,
-    permission: string | undefined,
-    reason: () => string,
-    fix: () => string,
+    outcome: Outcome,
+    policy: CompiledPolicy,
+    kp: KindPolicy,
+    r: Normalized,
+    ref?: RuleRef,
+    grant?: CompiledGrant,
+    blocked?: { rule: string; why: string },
   ) {
-    this.state = state;
-    this.kind = kind;
-    this.resource = resource;
-    this.rule = rule;
-    this.code = code;
-    this.grant = grant;
-    this.permission = permission;
-    this.#reason = reason;
-    this.#fix = fix;
+    this.state = STATE[outcome];
+    this.kind = kp.capability.kind;
+    this.code = CODE[outcome];
+    this.grant = grant?.id;
+    this.permission = ref?.key;
+    this.#outcome = outcome;
+    this.#policy = policy;
+    this.#kp = kp;
+    this.#r = r;
+    this.#ref = ref;
+    this.#grant = grant;
+    this.#blocked = blocked;
+  }
+
+  get resource(): string {
+    return this.#kp.capability.describe(this.#r);
+  }
+
+  get rule(): string {
+    const ref = this.#ref;
+    const g = this.#grant;
+    switch (this.#outcome) {
+      case "disabled":
+        return "installation disabled";
+      case "builtin":
+        return this.#blocked?.rule ?? "builtin";
+      case "denyGrant":
+      case "allowGrant":
+        return `grant ${g?.id} (${g?.effect} ${g ? termText(g) : ""}): ${g?.text}`;
+      case "undeclared":
+        return "undeclared";
+      default:
+        return `${ref?.at}: ${ref?.text}`;
+    }
   }
 
   get reason(): string {
-    return this.#reason();
+    const cap: Capability = this.#kp.capability;
+    const app = `app ${this.#policy.installation}`;
+    const target = `${cap.verb} ${JSON.stringify(this.resource)}`;
+    const scope = `${this.kind} ${JSON.stringify(this.#ref?.text)}`;
+    const g = this.#grant;
+    switch (this.#outcome) {
+      case "disabled":
+        return `${app} is disabled`;
+      case "builtin":
+        return `${app} may not ${target}: ${this.#blocked?.why} is always blocked`;
+      case "deny":
+        return `${app} may not ${target}: ${this.#ref?.source === "manifest.deny" ? "its manifest" : "the server"} denies ${scope}`;
+      case "denyGrant":
+        return `${app} may not ${target}: it was denied when asked (grant ${g?.id}, ${g ? termText(g) : ""})`;
+      case "approved":
+        return `${app} may ${target}: allowed by ${scope} (approved)`;
+      case "allowGrant":
+        return `${app} may ${target}: allowed when asked (grant ${g?.id}, ${g ? termText(g) : ""})`;
+      case "prompt":
+        return `${app} asks to ${target} (${scope} is set to ask)`;
+      case "rejected":
+        return `${app} may not ${target}: the admin rejected ${scope}`;
+      case "pending":
+        return `${app} may not yet ${target}: ${scope} is declared but needs approval`;
+      case "undeclared": {
+        const kp = this.#kp;
+        const declared =
+          kp.declaredRules.length === 0 ? "none" : kp.declaredRules.map((r) => r.text).join(", ");
+        const miss = cap.explainMiss(this.#r, kp.declared);
+        return `${app} is not permitted to ${target}: ${miss ?? `not declared (declared ${this.kind}: ${declared})`}`;
+      }
+    }
   }
 
   get fix(): string {
-    return this.#fix();
+    const inst = this.#policy.installation;
+    switch (this.#outcome) {
+      case "disabled":
+        return `an admin must enable it again: locara app enable ${inst}`;
+      case "builtin":
+        return "use a public host; only an admin can allow an exact private range, in the server rules";
+      case "deny":
+        return this.#ref?.source === "manifest.deny"
+          ? "deny always wins: remove the rule from permissions.deny if the app needs this"
+          : "deny always wins: an admin can remove the rule from the server rules";
+      case "denyGrant":
+        return `revoke the answer to be asked again: locara grants revoke ${inst} ${this.#grant?.id}`;
+      case "approved":
+      case "allowGrant":
+        return "";
+      case "prompt":
+        return `answer the prompt, or answer ahead: locara grants add ${inst} ${this.kind} ${JSON.stringify(this.resource)}`;
+      case "rejected":
+        return `if the app should have it, an admin can approve it: locara app approve ${inst}`;
+      case "pending":
+        return `review it and run locara app approve ${inst}`;
+      case "undeclared":
+        return `update the app or run locara app approve ${inst}`;
+    }
   }
 
   toJSON(): Decision {
@@ -65,19 +189,6 @@ class LazyDecision implements Decision {
   }
 }
 
-function live(grant: CompiledGrant, policy: CompiledPolicy, request: PolicyRequest, now: number): boolean {
-  switch (grant.term) {
-    case "once":
-      return !policy.consumed.has(grant.id);
-    case "session":
-      return request.session !== undefined && request.session === grant.session;
-    case "until":
-      return now < (grant.until ?? 0);
-    case "always":
-      return true;
-  }
-}
-
 function liveGrant(
   grants: readonly CompiledGrant[],
   policy: CompiledPolicy,
@@ -85,169 +196,61 @@ function liveGrant(
   r: Normalized,
   now: number,
 ) {
-  for (const g of grants) if (live(g, policy, request, now) && g.match(r) >= 0) return g;
+  for (const g of grants) {
+    const live =
+      g.term === "once"
+        ? !policy.consumed.has(g.id)
+        : g.term === "session"
+          ? request.session !== undefined && request.session === g.session
+          : g.term === "until"
+            ? now < (g.until ?? 0)
+            : true;
+    if (live && g.match(r) >= 0) return g;
+  }
   return undefined;
-}
-
-function termText(g: CompiledGrant): string {
-  return g.term === "until" ? `until ${new Date(g.until ?? 0).toISOString()}` : g.term;
-}
-
-function declaredList(set: RuleSet): string {
-  return set.rules.length === 0 ? "none" : set.rules.map((r) => r.text).join(", ");
 }
 
 /**
  * Decide one request, following DESIGN.md's decision semantics in order:
  * disabled → any deny (built-in, manifest, server, saved "deny" answers) → undeclared → approved →
- * rejected/pending → ask (a live allow grant, else prompt).
+ * ask (a live allow grant, else prompt) → rejected / pending. Where several declared permissions
+ * cover the request, the best answer wins: approved, then ask, then rejected, then pending.
  *
  * Pure: the result depends only on the compiled policy, the request and `now` (epoch ms). A
  * decision that names a `once` grant is only good if consumeGrant(policy, decision.grant) says so.
  */
 export function decide(policy: CompiledPolicy, request: PolicyRequest, now: number): Decision {
-  const kind = capability(request.kind).kind;
-  const kp: KindPolicy = policy.kinds[kind];
-  const cap = kp.capability;
-  const r = cap.normalize(request, policy.context);
-  const resource = cap.describe(r);
-  // Sentences are built only when read: most decisions are acted on, not printed.
-  const app = () => `app ${policy.installation}`;
-  const target = () => `${cap.verb} ${JSON.stringify(resource)}`;
-  const approve = () => `locara app approve ${policy.installation}`;
-  const made = (
-    state: Decision["state"],
-    rule: string,
-    code: DenialCode | undefined,
-    reason: () => string,
-    fix: () => string,
-    extra?: { grant?: string; permission?: string | undefined },
-  ): Decision =>
-    new LazyDecision(state, kind, resource, rule, code, extra?.grant, extra?.permission, reason, fix);
-  const none = () => "";
-
-  if (policy.disabled) {
-    return made(
-      "denied",
-      "installation disabled",
-      "LOCARA_E_DISABLED",
-      () => `${app()} is disabled`,
-      () => `an admin must enable it again: locara app enable ${policy.installation}`,
-    );
-  }
+  const kp: KindPolicy = policy.kinds[capability(request.kind).kind];
+  const r = kp.capability.normalize(request, policy.context);
+  if (policy.disabled) return new Explained("disabled", policy, kp, r);
 
   // Deny always wins, however specific the allow.
-  const blocked = cap.builtinDeny(r, policy.context);
-  if (blocked) {
-    return made(
-      "denied",
-      blocked.rule,
-      "LOCARA_E_DENIED",
-      () => `${app()} may not ${target()}: ${blocked.why} is always blocked`,
-      () => "use a public host; only an admin can allow an exact private range, in the server rules",
-    );
-  }
-  const d = kp.deny.match(r);
-  if (d >= 0) {
-    const rule = kp.deny.rules[d]!;
-    const fromManifest = rule.source === "manifest.deny";
-    return made(
-      "denied",
-      rule.rule,
-      "LOCARA_E_DENIED",
-      () =>
-        `${app()} may not ${target()}: ${fromManifest ? "its manifest" : "the server"} denies ${kind} ${JSON.stringify(rule.text)}`,
-      () =>
-        fromManifest
-          ? "deny always wins: remove the rule from permissions.deny if the app needs this"
-          : "deny always wins: an admin can remove the rule from the server rules",
-    );
-  }
-  const denyGrant = liveGrant(kp.denyGrants, policy, request, r, now);
-  if (denyGrant) {
-    return made(
-      "denied",
-      `grant ${denyGrant.id} (deny ${termText(denyGrant)}): ${denyGrant.text}`,
-      "LOCARA_E_DENIED",
-      () =>
-        `${app()} may not ${target()}: it was denied when asked (grant ${denyGrant.id}, ${termText(denyGrant)})`,
-      () =>
-        `revoke the answer to be asked again: locara grants revoke ${policy.installation} ${denyGrant.id}`,
-      { grant: denyGrant.id },
-    );
+  const blocked = kp.capability.builtinDeny(r, policy.context);
+  if (blocked) return new Explained("builtin", policy, kp, r, undefined, undefined, blocked);
+  const d = kp.denyMatch(r);
+  if (d >= 0) return new Explained("deny", policy, kp, r, kp.denyRules[d]);
+  if (kp.denyGrants.length > 0) {
+    const g = liveGrant(kp.denyGrants, policy, request, r, now);
+    if (g) return new Explained("denyGrant", policy, kp, r, undefined, g);
   }
 
-  const a = kp.approved.match(r);
-  if (a >= 0) {
-    const rule = kp.approved.rules[a]!;
-    return made(
-      "granted",
-      rule.rule,
-      undefined,
-      () => `${app()} may ${target()}: allowed by ${kind} ${JSON.stringify(rule.text)} (approved)`,
-      none,
-      { permission: rule.key },
-    );
-  }
-  const k = kp.ask.match(r);
-  if (k >= 0) {
-    const rule = kp.ask.rules[k]!;
-    const grant = liveGrant(kp.allowGrants, policy, request, r, now);
-    if (grant) {
-      return made(
-        "granted",
-        `grant ${grant.id} (allow ${termText(grant)}): ${grant.text}`,
-        undefined,
-        () => `${app()} may ${target()}: allowed when asked (grant ${grant.id}, ${termText(grant)})`,
-        none,
-        { grant: grant.id, permission: rule.key },
-      );
+  const a = kp.allowMatch(r);
+  if (a < 0) return new Explained("undeclared", policy, kp, r);
+  const ref = kp.allowRules[a]!;
+  switch (ref.state) {
+    case "approved":
+      return new Explained("approved", policy, kp, r, ref);
+    case "ask": {
+      const g = liveGrant(kp.allowGrants, policy, request, r, now);
+      return g
+        ? new Explained("allowGrant", policy, kp, r, ref, g)
+        : new Explained("prompt", policy, kp, r, ref);
     }
-    return made(
-      "prompt",
-      rule.rule,
-      "LOCARA_E_PROMPT",
-      () => `${app()} asks to ${target()} (${kind} ${JSON.stringify(rule.text)} is set to ask)`,
-      () =>
-        `answer the prompt, or answer ahead: locara grants add ${policy.installation} ${kind} ${JSON.stringify(resource)}`,
-      { permission: rule.key },
-    );
+    case "rejected":
+      return new Explained("rejected", policy, kp, r, ref);
+    default:
+      return new Explained("pending", policy, kp, r, ref);
   }
-  const j = kp.rejected.match(r);
-  if (j >= 0) {
-    const rule = kp.rejected.rules[j]!;
-    return made(
-      "denied",
-      rule.rule,
-      "LOCARA_E_REJECTED",
-      () => `${app()} may not ${target()}: the admin rejected ${kind} ${JSON.stringify(rule.text)}`,
-      () => `if the app should have it, an admin can approve it: ${approve()}`,
-      { permission: rule.key },
-    );
-  }
-  const p = kp.pending.match(r);
-  if (p >= 0) {
-    const rule = kp.pending.rules[p]!;
-    return made(
-      "denied",
-      rule.rule,
-      "LOCARA_E_NOT_APPROVED",
-      () =>
-        `${app()} may not yet ${target()}: ${kind} ${JSON.stringify(rule.text)} is declared but needs approval`,
-      () => `review it and run ${approve()}`,
-      { permission: rule.key },
-    );
-  }
-  return made(
-    "denied",
-    "undeclared",
-    "LOCARA_E_NOT_DECLARED",
-    () => {
-      const miss = cap.explainMiss(r, kp.declared.compiled);
-      return `${app()} is not permitted to ${target()}: ${miss ?? `not declared (declared ${kind}: ${declaredList(kp.declared)})`}`;
-    },
-    () => `update the app or run ${approve()}`,
-  );
 }
 
 /**

@@ -85,15 +85,19 @@ function fsCapability(kind: "fs.read" | "fs.write", verb: string) {
         const test = picomatch(patterns, { dot: mode === "deny" });
         globs.push({ index, test });
       });
+      // Only prefixes as long as some declared path can match: most ancestors are never hashed.
+      const lengths = new Set([...plain.keys()].map((p) => p.length));
+      const root = plain.get("/");
       return (path) => {
-        let best = -1;
-        let p = path;
-        for (;;) {
-          const hit = plain.get(p);
+        let best = root ?? -1;
+        if (lengths.has(path.length)) {
+          const hit = plain.get(path);
           if (hit !== undefined && (best < 0 || hit < best)) best = hit;
-          if (p === "/") break;
-          const cut = p.lastIndexOf("/");
-          p = cut === 0 ? "/" : p.slice(0, cut);
+        }
+        for (let cut = path.indexOf("/", 1); cut > 0; cut = path.indexOf("/", cut + 1)) {
+          if (!lengths.has(cut)) continue;
+          const hit = plain.get(path.slice(0, cut));
+          if (hit !== undefined && (best < 0 || hit < best)) best = hit;
         }
         for (const g of globs) if ((best < 0 || g.index < best) && g.test(path)) best = g.index;
         return best;

@@ -14,12 +14,11 @@ import { type Cidr, defineCapability, type Matcher } from "../capability.ts";
 export interface NetResource {
   /** Lower-case scheme without ":"; anything but http/https is blocked. */
   readonly scheme: string;
-  readonly host?: CanonicalHost;
-  readonly ip?: ipaddr.IPv4 | ipaddr.IPv6;
+  readonly host?: CanonicalHost | undefined;
+  readonly ip?: ipaddr.IPv4 | ipaddr.IPv6 | undefined;
   readonly port: number;
   /** The resolved address the connection will go to, if the caller resolved the name. */
-  readonly address?: ipaddr.IPv4 | ipaddr.IPv6;
-  readonly text: string;
+  readonly address?: ipaddr.IPv4 | ipaddr.IPv6 | undefined;
 }
 
 /** `name[:port]` with a decimal port: the common request form, canonicalised without a URL parse. */
@@ -37,7 +36,6 @@ function withHost(
   port: number,
   address: string | undefined,
 ): NetResource {
-  const ip = host.type === "ip" ? ipaddr.parse(host.ip) : undefined;
   let resolved: ipaddr.IPv4 | ipaddr.IPv6 | undefined;
   if (address !== undefined) {
     const canonical = canonicalIp(address);
@@ -45,15 +43,19 @@ function withHost(
       throw new InvalidResourceError("net", address, "the resolved address is not an IP address");
     resolved = ipaddr.parse(canonical.ip);
   }
-  const portText = port === DEFAULT_PORT[scheme] ? "" : `:${port}`;
   return {
     scheme,
     host,
     port,
-    text: `${scheme}://${hostText(host)}${portText}`,
-    ...(ip ? { ip } : {}),
-    ...(resolved ? { address: resolved } : {}),
+    ip: host.type === "ip" ? ipaddr.parse(host.ip) : undefined,
+    address: resolved,
   };
+}
+
+function describe(r: NetResource): string {
+  if (!r.host) return `${r.scheme}:`;
+  const port = r.port === DEFAULT_PORT[r.scheme] ? "" : `:${r.port}`;
+  return `${r.scheme}://${hostText(r.host)}${port}`;
 }
 
 /**
@@ -73,7 +75,7 @@ function normalize(resource: string | undefined, address: string | undefined): N
       throw new InvalidResourceError("net", resource, "not a valid URL");
     }
     const scheme = url.protocol.slice(0, -1);
-    if (scheme !== "http" && scheme !== "https") return { scheme, port: 0, text: `${scheme}:` };
+    if (scheme !== "http" && scheme !== "https") return { scheme, port: 0 };
     const host = canonicalUrlHost(url.hostname);
     if (!host) throw new InvalidResourceError("net", resource, "the URL's host is not a valid host name");
     return withHost(scheme, host, url.port === "" ? DEFAULT_PORT[scheme]! : Number(url.port), address);
@@ -168,9 +170,9 @@ export const net = defineCapability<NetScope, NetResource>({
   verb: "connect to",
   normalize: (request) => normalize(request.resource, request.address),
   compile: (rules, _ctx, mode) => compile(rules, mode),
-  describe: (r) => r.text,
+  describe,
   scopeFor(r) {
-    if (!r.host) return r.text;
+    if (!r.host) return describe(r);
     const port = r.port === DEFAULT_PORT[r.scheme] ? "" : `:${r.port}`;
     return `${r.scheme === "http" ? "http://" : ""}${hostText(r.host)}${port}`;
   },

@@ -8,7 +8,6 @@ export interface RunResource {
   /** A bare program name or a normalised absolute path (the run plugin passes the resolved path). */
   readonly command: string;
   readonly args: readonly string[];
-  readonly text: string;
 }
 
 const quote = (a: string) => (a === "" || /[\s"'\\]/.test(a) ? JSON.stringify(a) : a);
@@ -59,8 +58,7 @@ export const run = defineCapability<RunScope, RunResource>({
     // real path it resolved, so this only tidies what a caller spelled out.
     const command = parseCommand(argv[0].startsWith("/") ? posix.normalize(argv[0]) : argv[0]);
     if (typeof command !== "string") throw new InvalidResourceError("run", argv, command.message);
-    const args = argv.slice(1);
-    return { command, args, text: [quote(command), ...args.map(quote)].join(" ") };
+    return { command, args: argv.slice(1) };
   },
   compile(rules, _ctx, mode): Matcher<RunResource> {
     // Allow: the program must be exactly the declared one: the path pinned at approval when
@@ -80,7 +78,7 @@ export const run = defineCapability<RunScope, RunResource>({
       return -1;
     };
   },
-  describe: (r) => r.text,
+  describe: (r) => [quote(r.command), ...r.args.map(quote)].join(" "),
   scopeFor: (r) => ({ command: r.command, args: r.args.map(literalArg) }),
   explainMiss(r, rules) {
     const same = rules.filter(({ scope, pinned }) => (pinned ?? scope.command) === r.command);
