@@ -90,7 +90,15 @@ export class UnknownKindError extends LocaraError {
 /** A scope (in a grant, an approval or a server rule) that does not follow its kind's syntax. */
 export class InvalidScopeError extends LocaraError {
   constructor(kind: string, scope: unknown, problem: string) {
-    super("LOCARA_E_INVALID_SCOPE", `${kind}: ${problem}`, { kind, scope, problem });
+    super(
+      "LOCARA_E_INVALID_SCOPE",
+      `${problem} (a ${kind} scope): correct it to the syntax in docs/permissions.md`,
+      {
+        kind,
+        scope,
+        problem,
+      },
+    );
   }
 }
 

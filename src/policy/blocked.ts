@@ -9,9 +9,9 @@ import type { Cidr } from "./capability.ts";
 const V4: readonly (readonly [string, string])[] = [
   ["0.0.0.0/8", "the unspecified network (0.0.0.0)"],
   ["10.0.0.0/8", "a private network"],
-  ["100.64.0.0/10", "carrier-grade NAT (and some cloud metadata services)"],
+  ["100.64.0.0/10", "carrier-grade NAT, including some cloud metadata services"],
   ["127.0.0.0/8", "loopback"],
-  ["169.254.0.0/16", "link-local (and the cloud metadata service 169.254.169.254)"],
+  ["169.254.0.0/16", "link-local, including the cloud metadata service 169.254.169.254"],
   ["172.16.0.0/12", "a private network"],
   ["192.0.0.0/24", "IETF protocol assignments"],
   ["192.0.2.0/24", "documentation"],
@@ -21,7 +21,7 @@ const V4: readonly (readonly [string, string])[] = [
   ["198.51.100.0/24", "documentation"],
   ["203.0.113.0/24", "documentation"],
   ["224.0.0.0/4", "multicast"],
-  ["240.0.0.0/4", "reserved (and broadcast 255.255.255.255)"],
+  ["240.0.0.0/4", "reserved, including broadcast 255.255.255.255"],
 ];
 
 const V6: readonly (readonly [string, string])[] = [
@@ -35,7 +35,7 @@ const V6: readonly (readonly [string, string])[] = [
   ["2001:db8::/32", "documentation"],
   ["3fff::/20", "documentation"],
   ["5f00::/16", "SRv6 segment identifiers"],
-  ["fc00::/7", "unique-local (and the cloud metadata service fd00:ec2::254)"],
+  ["fc00::/7", "unique-local, including the cloud metadata service fd00:ec2::254"],
   ["fe80::/10", "link-local"],
   ["fec0::/10", "site-local"],
   ["ff00::/8", "multicast"],

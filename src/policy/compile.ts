@@ -95,9 +95,9 @@ function index(capability: Capability, items: readonly Item[], ctx: CompileConte
   return { match: capability.compile(rules, ctx, mode), refs: items.map((i) => i.ref) };
 }
 
-function parseScope(kind: CapabilityKind, scope: unknown, mode: ScopeMode) {
+function parseScope(kind: CapabilityKind, scope: unknown, mode: ScopeMode, where: string) {
   const parsed = parseScopeEntry(kind, scope, mode);
-  if (isFailure(parsed)) throw new InvalidScopeError(kind, scope, parsed.message);
+  if (isFailure(parsed)) throw new InvalidScopeError(kind, scope, `${where}: ${parsed.message}`);
   return parsed;
 }
 
@@ -138,7 +138,7 @@ export function compilePolicy(input: PolicyInput): CompiledPolicy {
   for (const approval of input.approvals ?? []) {
     if (!isCapabilityKind(approval.kind))
       throw new InvalidInputError("approvals", `unknown capability kind ${JSON.stringify(approval.kind)}`);
-    const parsed = parseScope(approval.kind, approval.scope, "allow");
+    const parsed = parseScope(approval.kind, approval.scope, "allow", `approval for ${approval.kind}`);
     const pinned = approval.pinned;
     // A pin is what the run plugin compares the resolved program against: it must be canonical.
     if (
@@ -193,7 +193,7 @@ export function compilePolicy(input: PolicyInput): CompiledPolicy {
     if (!isCapabilityKind(kind))
       throw new InvalidInputError("server rules", `deny: unknown capability kind ${JSON.stringify(kind)}`);
     (entries ?? []).forEach((entry, i) => {
-      const parsed = parseScope(kind, entry, "deny");
+      const parsed = parseScope(kind, entry, "deny", `server rules deny.${kind}[${i}]`);
       bucket(kind).deny.push({
         scope: parsed.scope,
         ref: { at: `server.deny.${kind}[${i}]`, text: parsed.text, source: "server.deny" },
@@ -213,7 +213,7 @@ export function compilePolicy(input: PolicyInput): CompiledPolicy {
       throw new InvalidInputError("grants", `grant id ${JSON.stringify(grant.id)} is used twice`);
     grantIds.add(grant.id);
     const mode: ScopeMode = grant.effect === "deny" ? "deny" : "allow";
-    const parsed = parseScope(grant.kind, grant.scope, mode);
+    const parsed = parseScope(grant.kind, grant.scope, mode, `grant ${grant.id}`);
     const until = untilMs(grant);
     if (grant.term === "session" && !grant.session)
       throw new InvalidInputError("grants", `grant ${grant.id}: term session needs a session`);
