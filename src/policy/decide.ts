@@ -137,7 +137,8 @@ class Explained implements Decision {
         return `${app} may not ${target}: the admin rejected ${scope}`;
       case "pending":
         return `${app} may not yet ${target}: ${scope} is declared but needs approval`;
-      case "undeclared": {
+      default: {
+        // "undeclared"
         const kp = this.#kp;
         const declared =
           kp.declaredRules.length === 0 ? "none" : kp.declaredRules.map((r) => r.text).join(", ");
@@ -169,7 +170,7 @@ class Explained implements Decision {
         return `if the app should have it, an admin can approve it: locara app approve ${inst}`;
       case "pending":
         return `review it and run locara app approve ${inst}`;
-      case "undeclared":
+      default: // "undeclared"
         return `update the app or run locara app approve ${inst}`;
     }
   }
