@@ -77,11 +77,3 @@ export function defineCapability<S extends Scope, R>(spec: CapabilitySpec<S, R>)
     explainMiss: s.explainMiss ?? (() => undefined),
   });
 }
-
-/** Smallest index in a list of candidate indexes, or -1. */
-export function firstIndex(indexes: readonly number[] | undefined): number {
-  if (!indexes || indexes.length === 0) return -1;
-  let min = indexes[0]!;
-  for (const i of indexes) if (i < min) min = i;
-  return min;
-}

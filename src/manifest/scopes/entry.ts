@@ -71,8 +71,6 @@ const ENTRY_SCHEMAS = {
   "fs.user-selected": simpleEntry("mode", "read or write: only files the user picks in the host's picker."),
 } as const satisfies Record<CapabilityKind, z.ZodType>;
 
-export type EntryInput<K extends CapabilityKind> = z.input<(typeof ENTRY_SCHEMAS)[K]>;
-
 export function entrySchema<K extends CapabilityKind>(kind: K): (typeof ENTRY_SCHEMAS)[K] {
   return ENTRY_SCHEMAS[kind];
 }
