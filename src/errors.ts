@@ -18,6 +18,8 @@ export const ERROR_CODES = [
   "LOCARA_E_DENIED",
   "LOCARA_E_PROMPT",
   "LOCARA_E_DISABLED",
+  "LOCARA_E_LIMIT",
+  "LOCARA_E_SANDBOX_CRASH",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -141,5 +143,37 @@ export type DenialCode =
 export class PermissionError extends LocaraError {
   constructor(code: DenialCode, message: string, data: ErrorData) {
     super(code, message, data);
+  }
+}
+
+export type LimitKind = "memory" | "cpu" | "wall" | "stack";
+
+/** A request of an app hit one of its limits. That request ends; the installation keeps working. */
+export class LimitError extends LocaraError {
+  /** `breaks`: the engine that hit it is replaced (its heap cannot be trusted afterwards). */
+  constructor(installation: string, limit: LimitKind, detail: string, options: { breaks?: boolean } = {}) {
+    const fix: Record<LimitKind, string> = {
+      memory: "use less memory, or raise limits.memoryMb in the manifest",
+      cpu: "do less work per request, or raise limits.cpuMsPerRequest in the manifest",
+      wall: "finish sooner, or raise limits.wallMsPerRequest in the manifest",
+      stack: "recurse less deeply (or nest data less deeply)",
+    };
+    super("LOCARA_E_LIMIT", `app ${installation} hit its ${limit} limit (${detail}): ${fix[limit]}`, {
+      installation,
+      limit,
+      detail,
+      breaks: options.breaks === true,
+    });
+  }
+}
+
+/** The app's engine stopped in a way its heap cannot be trusted after; it is replaced. */
+export class SandboxCrashError extends LocaraError {
+  constructor(installation: string, detail: string) {
+    super(
+      "LOCARA_E_SANDBOX_CRASH",
+      `app ${installation} stopped its engine (${detail}): the request failed and the next one gets a fresh engine; if it keeps happening, report the app to its author`,
+      { installation, detail },
+    );
   }
 }
