@@ -86,6 +86,38 @@ export class SandboxEngine {
     return this.#memory.buffer.byteLength;
   }
 
+  /**
+   * The modules guest code may import: these `locara:*` modules and nothing else from the host.
+   * Invariant: the loader only ever returns generated wrappers around the host-call dispatcher.
+   */
+  setModules(sources: ReadonlyMap<string, string>): void {
+    this.#assertUsable();
+    this.#runtime.setModuleLoader((name) => {
+      const source = sources.get(name);
+      if (source === undefined) {
+        throw new Error(
+          `cannot import ${JSON.stringify(name)}: an app imports only its own bundled code and the locara:* modules it is given`,
+        );
+      }
+      return source;
+    });
+  }
+
+  /** Run the jobs (promise reactions) guest code queued. Call inside run(). */
+  runJobs(): void {
+    this.#drainJobs();
+  }
+
+  /** Copy a thrown guest value out as the guest's error (or a limit). Call inside run(). */
+  guestError(context: QuickJSContext, handle: QuickJSHandle): GuestResult {
+    return this.#guestError(context, handle);
+  }
+
+  /** Copy a guest result out (a settled promise gives its value or reason). Call inside run(). */
+  settle(context: QuickJSContext, handle: QuickJSHandle): GuestResult {
+    return this.#settle(context, handle);
+  }
+
   /** A fresh context (global object) for one request or job. Dispose it when done. */
   newContext(): QuickJSContext {
     this.#assertUsable();
@@ -165,7 +197,13 @@ export class SandboxEngine {
 
   dispose(): void {
     if (this.#broken) return; // a broken heap is left to the garbage collector, never touched again
-    this.#runtime.dispose();
+    this.#broken = true;
+    try {
+      this.#runtime.dispose();
+    } catch {
+      // QuickJS asserts that nothing is left when a runtime is freed; objects a guest left behind
+      // (module records, rejected promises) trip it. The instance is being discarded either way.
+    }
   }
 
   #assertUsable(): void {

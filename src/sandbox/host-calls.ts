@@ -1,0 +1,197 @@
+import type { QuickJSContext, QuickJSDeferredPromise, QuickJSHandle } from "quickjs-emscripten";
+import { LocaraError } from "../errors.ts";
+
+/** A host function: plain data in, plain data (or a promise of it) out. Throw a LocaraError to deny. */
+export type HostFunction = (args: readonly unknown[]) => unknown;
+
+/** A `locara:*` module as the guest imports it: named host functions. */
+export interface HostModule {
+  readonly name: `locara:${string}`;
+  readonly functions: Readonly<Record<string, HostFunction>>;
+}
+
+export interface HostCallLimits {
+  /** Host calls a request may have in flight at once. */
+  readonly maxPendingCalls: number;
+  /** Bytes of JSON a host call may return into the guest. */
+  readonly maxResultBytes: number;
+}
+
+export const HOST_CALL_DEFAULTS: HostCallLimits = { maxPendingCalls: 64, maxResultBytes: 8 * 1024 * 1024 };
+
+/** The guest-side name of the one native entry point. */
+export const DISPATCH = "__locara_host";
+
+/**
+ * The guest side of a module: each function serialises its arguments in the guest (getters,
+ * Proxies and toJSON run there, once) and hands the host a single string.
+ */
+export function moduleSource(module: HostModule): string {
+  const lines = Object.keys(module.functions).map(
+    (fn) =>
+      `export async function ${fn}(...args) { return JSON.parse(await dispatch(${JSON.stringify(module.name)}, ${JSON.stringify(fn)}, JSON.stringify(args))); }`,
+  );
+  return [`const dispatch = globalThis.${DISPATCH};`, ...lines].join("\n");
+}
+
+interface Settlement {
+  readonly deferred: QuickJSDeferredPromise;
+  readonly outcome: { ok: true; json: string } | { ok: false; name: string; message: string; code?: string };
+}
+
+/**
+ * The host side: one native function in a request's context. Invariants: the host reads exactly
+ * one value from the guest per call (a string it parses itself), so nothing the guest controls can
+ * show the check one value and the operation another; the guest gets back only strings and plain
+ * errors (a code and a message, no host stack, no host object); a request never has more than
+ * `maxPendingCalls` calls in flight, and a settlement that arrives after the request ended is
+ * dropped without touching its context.
+ */
+export class HostCalls {
+  readonly #context: QuickJSContext;
+  readonly #modules: ReadonlyMap<string, HostModule>;
+  readonly #limits: HostCallLimits;
+  readonly #settled: Settlement[] = [];
+  /** Every deferred not yet delivered: all must be freed before the context is. */
+  readonly #live = new Set<QuickJSDeferredPromise>();
+  #pending = 0;
+  #closed = false;
+  #wake: (() => void) | undefined;
+
+  constructor(
+    context: QuickJSContext,
+    modules: readonly HostModule[],
+    limits: HostCallLimits = HOST_CALL_DEFAULTS,
+  ) {
+    this.#context = context;
+    this.#modules = new Map(modules.map((m) => [m.name, m]));
+    this.#limits = limits;
+    const dispatch = context.newFunction(DISPATCH, (module, fn, args) => this.#dispatch(module, fn, args));
+    context.defineProp(context.global, DISPATCH, { value: dispatch, configurable: false, enumerable: false });
+    dispatch.dispose();
+  }
+
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /** Settled calls waiting to be delivered into the guest. */
+  get ready(): number {
+    return this.#settled.length;
+  }
+
+  /** Wait until at least one call has settled (or none is pending). */
+  async next(): Promise<void> {
+    if (this.#settled.length > 0 || this.#pending === 0) return;
+    await new Promise<void>((resolve) => {
+      this.#wake = resolve;
+    });
+  }
+
+  /** Deliver settled calls into the guest. Call inside the engine's guard, then run pending jobs. */
+  deliver(): void {
+    for (const { deferred, outcome } of this.#settled.splice(0)) {
+      const vm = this.#context;
+      if (outcome.ok) {
+        const value = vm.newString(outcome.json);
+        deferred.resolve(value);
+        value.dispose();
+      } else {
+        const error = vm.newError({ name: outcome.name, message: outcome.message });
+        if (outcome.code !== undefined) vm.setProp(error, "code", vm.newString(outcome.code));
+        deferred.reject(error);
+        error.dispose();
+      }
+      this.#live.delete(deferred);
+      deferred.dispose();
+    }
+  }
+
+  /** The request is over: later settlements are dropped, and every deferred still held is freed. */
+  close(): void {
+    this.#closed = true;
+    this.#settled.length = 0;
+    for (const deferred of this.#live) if (deferred.alive) deferred.dispose();
+    this.#live.clear();
+  }
+
+  #dispatch(moduleHandle: QuickJSHandle, fnHandle: QuickJSHandle, argsHandle: QuickJSHandle): QuickJSHandle {
+    const vm = this.#context;
+    const deferred = vm.newPromise();
+    this.#live.add(deferred);
+    const reject = (name: string, message: string, code?: string) => {
+      this.#settled.push({
+        deferred,
+        outcome: { ok: false, name, message, ...(code === undefined ? {} : { code }) },
+      });
+      this.#wake?.();
+    };
+    if ([moduleHandle, fnHandle, argsHandle].some((h) => h === undefined || vm.typeof(h) !== "string")) {
+      reject("TypeError", "host calls take a module name, a function name and JSON arguments");
+      return deferred.handle;
+    }
+    const module = this.#modules.get(vm.getString(moduleHandle));
+    const name = vm.getString(fnHandle);
+    const fn = module && Object.hasOwn(module.functions, name) ? module.functions[name] : undefined;
+    if (!fn) {
+      reject("TypeError", `${vm.getString(moduleHandle)} has no function ${JSON.stringify(name)}`);
+      return deferred.handle;
+    }
+    if (this.#pending >= this.#limits.maxPendingCalls) {
+      reject(
+        "RangeError",
+        `too many host calls in flight (at most ${this.#limits.maxPendingCalls}): await some before starting more`,
+        "LOCARA_E_LIMIT",
+      );
+      return deferred.handle;
+    }
+    let args: unknown;
+    try {
+      args = JSON.parse(vm.getString(argsHandle));
+    } catch {
+      reject("TypeError", "host call arguments must be JSON");
+      return deferred.handle;
+    }
+    if (!Array.isArray(args)) {
+      reject("TypeError", "host call arguments must be a list");
+      return deferred.handle;
+    }
+    this.#pending++;
+    Promise.resolve()
+      .then(() => fn(args))
+      .then(
+        (value) => {
+          const json = JSON.stringify(value ?? null);
+          if (json.length > this.#limits.maxResultBytes) {
+            return this.#settle(deferred, {
+              ok: false,
+              name: "RangeError",
+              message: `the result of ${module?.name}.${name} is larger than ${this.#limits.maxResultBytes} bytes`,
+              code: "LOCARA_E_LIMIT",
+            });
+          }
+          this.#settle(deferred, { ok: true, json });
+        },
+        (error: unknown) => {
+          // Only what a LocaraError says reaches the guest; anything else is an internal error.
+          const outcome =
+            error instanceof LocaraError
+              ? { ok: false as const, name: "LocaraError", message: error.message, code: error.code }
+              : {
+                  ok: false as const,
+                  name: "Error",
+                  message: `${module?.name}.${name} failed inside the host`,
+                };
+          this.#settle(deferred, outcome);
+        },
+      );
+    return deferred.handle;
+  }
+
+  #settle(deferred: QuickJSDeferredPromise, outcome: Settlement["outcome"]): void {
+    this.#pending--;
+    if (this.#closed) return; // the context is gone or going: never touch it
+    this.#settled.push({ deferred, outcome });
+    this.#wake?.();
+  }
+}

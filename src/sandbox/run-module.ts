@@ -1,0 +1,92 @@
+import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten";
+import { LimitError } from "../errors.ts";
+import type { GuestResult, RequestBudget, SandboxEngine } from "./engine.ts";
+import {
+  HOST_CALL_DEFAULTS,
+  type HostCallLimits,
+  HostCalls,
+  type HostModule,
+  moduleSource,
+} from "./host-calls.ts";
+
+/**
+ * Run guest code as an ES module in a fresh context, with `locara:*` modules backed by host
+ * functions, until its evaluation settles; return its default export as plain data. Host calls
+ * run on Node's event loop; each settlement is delivered into the guest inside the engine's guard
+ * and under the request's budget. The wall-clock limit covers the whole request, waiting included.
+ */
+export async function runModule(
+  engine: SandboxEngine,
+  code: string,
+  modules: readonly HostModule[],
+  options: { budget?: RequestBudget; limits?: HostCallLimits } = {},
+): Promise<GuestResult> {
+  const budget = options.budget ?? engine.newBudget();
+  engine.setModules(new Map(modules.map((m) => [m.name, moduleSource(m)])));
+  const context = engine.newContext();
+  const calls = new HostCalls(context, modules, options.limits ?? HOST_CALL_DEFAULTS);
+  let evaluation: QuickJSHandle | undefined;
+  try {
+    const started = engine.run(budget, () => {
+      const result = context.evalCode(code, "app.js", { type: "module" });
+      engine.runJobs();
+      if (result.error) return engine.guestError(context, result.error);
+      evaluation = result.value;
+      return undefined;
+    });
+    if (started) return started;
+    for (;;) {
+      const state = engine.run(budget, () => {
+        calls.deliver();
+        engine.runJobs();
+        return context.getPromiseState(evaluation!).type;
+      });
+      if (state !== "pending") return engine.run(budget, () => defaultExport(engine, context, evaluation!));
+      if (calls.ready > 0) continue;
+      if (calls.pending === 0) {
+        return {
+          ok: false,
+          error: { name: "Error", message: "the app's code is waiting for something that never comes" },
+        };
+      }
+      const left = budget.wallDeadline - performance.now();
+      if (left <= 0 || !(await settlesWithin(calls.next(), left))) {
+        throw new LimitError(engine.installation, "wall", `${engine.limits.wallMsPerRequest} ms per request`);
+      }
+    }
+  } finally {
+    calls.close();
+    if (!engine.broken) {
+      engine.run({ cpuLeftMs: Number.POSITIVE_INFINITY, wallDeadline: Number.POSITIVE_INFINITY }, () => {
+        if (evaluation?.alive) evaluation.dispose();
+        context.dispose();
+      });
+    }
+  }
+}
+
+/** The settled module evaluation: its `default` export, or its error. */
+function defaultExport(
+  engine: SandboxEngine,
+  context: QuickJSContext,
+  evaluation: QuickJSHandle,
+): GuestResult {
+  const state = context.getPromiseState(evaluation);
+  if (state.type !== "fulfilled") return engine.settle(context, evaluation.dup());
+  const namespace = state.value;
+  const value = context.getProp(namespace, "default");
+  if (namespace !== evaluation) namespace.dispose();
+  return engine.settle(context, value);
+}
+
+async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
