@@ -76,9 +76,11 @@ describe("a sandbox engine", () => {
 
 describe("limits end the request, never the host, and the installation keeps working", () => {
   it("an infinite loop hits the CPU limit", async () => {
+    const before = app.restarts;
     expect(await limitOf(app, "for (;;) {}")).toBe("cpu");
     expect(await request(app, "1 + 1")).toEqual({ ok: true, value: 2 });
-    expect(app.restarts).toBe(0);
+    // Interrupted work may still be queued in that engine: the next request gets a fresh one.
+    expect(app.restarts).toBe(before + 1);
   });
 
   it("catching the interrupt does not help", async () => {

@@ -141,7 +141,7 @@ export class SandboxEngine {
     });
   }
 
-  /** Run a slice of guest work under the request's budget. Every entry into the guest goes here. */
+  /** Run a slice of guest work under the request's budget. Every entry into guest code goes here. */
   run<T>(budget: RequestBudget, work: () => T): T {
     this.#assertUsable();
     const start = performance.now();
@@ -154,13 +154,32 @@ export class SandboxEngine {
       return hit !== undefined;
     });
     try {
-      const value = work();
-      if (hit) throw this.#limit(hit);
+      const value = this.guard(work);
+      if (hit) {
+        // An interrupted request can leave promise jobs in the runtime-wide queue that point into
+        // its context: the engine is replaced rather than ever running them.
+        this.#broken = true;
+        throw this.#limit(hit);
+      }
       return value;
+    } finally {
+      budget.cpuLeftMs -= performance.now() - start;
+      if (!this.#broken) this.#runtime.removeInterruptHandler();
+    }
+  }
+
+  /**
+   * Touch the engine without running guest code (deliver a settlement, free a context): no
+   * budget, but the same containment. Anything unexpected out of QuickJS (the host's stack
+   * overflowing inside it, an abort, an out-of-memory) can leave its heap half-updated, so the
+   * engine is never entered again.
+   */
+  guard<T>(work: () => T): T {
+    this.#assertUsable();
+    try {
+      return work();
     } catch (error) {
       if (error instanceof LimitError && !error.data.breaks) throw error;
-      // Anything else out of the engine (the host's stack overflowing inside QuickJS, an abort, an
-      // out-of-memory) can leave its heap half-updated: it is never entered again.
       this.#broken = true;
       if (error instanceof LimitError) throw error;
       if (error instanceof RangeError) {
@@ -168,15 +187,13 @@ export class SandboxEngine {
           this.installation,
           "stack",
           "a value or recursion nested too deeply for the host",
+          { breaks: true },
         );
       }
       throw new SandboxCrashError(
         this.installation,
         error instanceof Error ? `${error.name}: ${error.message.split("\n")[0]}` : String(error),
       );
-    } finally {
-      budget.cpuLeftMs -= performance.now() - start;
-      if (!this.#broken) this.#runtime.removeInterruptHandler();
     }
   }
 
@@ -218,7 +235,12 @@ export class SandboxEngine {
         : hit === "wall"
           ? `${this.limits.wallMsPerRequest} ms per request`
           : `${this.limits.memoryMb} MiB`;
-    return new LimitError(this.installation, hit, detail);
+    return new LimitError(this.installation, hit, detail, { breaks: true });
+  }
+
+  /** Never enter this engine again (a request was abandoned with work still queued in it). */
+  retire(): void {
+    this.#broken = true;
   }
 
   #drainJobs(): void {

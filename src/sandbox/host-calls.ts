@@ -69,6 +69,9 @@ export class HostCalls {
     const dispatch = context.newFunction(DISPATCH, (module, fn, args) => this.#dispatch(module, fn, args));
     context.defineProp(context.global, DISPATCH, { value: dispatch, configurable: false, enumerable: false });
     dispatch.dispose();
+    // Read-only too, so code in the app cannot swap the dispatcher under another part of the app.
+    const frozen = context.evalCode(`Object.defineProperty(globalThis, "${DISPATCH}", { writable: false })`);
+    (frozen.error ?? frozen.value).dispose();
   }
 
   get pending(): number {
@@ -98,7 +101,11 @@ export class HostCalls {
         value.dispose();
       } else {
         const error = vm.newError({ name: outcome.name, message: outcome.message });
-        if (outcome.code !== undefined) vm.setProp(error, "code", vm.newString(outcome.code));
+        if (outcome.code !== undefined) {
+          const code = vm.newString(outcome.code);
+          vm.setProp(error, "code", code); // setProp copies: the handle is still ours to free
+          code.dispose();
+        }
         deferred.reject(error);
         error.dispose();
       }

@@ -36,8 +36,8 @@ export async function runModule(
     });
     if (started) return started;
     for (;;) {
+      engine.guard(() => calls.deliver()); // only enqueues reactions: no guest code runs here
       const state = engine.run(budget, () => {
-        calls.deliver();
         engine.runJobs();
         return context.getPromiseState(evaluation!).type;
       });
@@ -51,13 +51,19 @@ export async function runModule(
       }
       const left = budget.wallDeadline - performance.now();
       if (left <= 0 || !(await settlesWithin(calls.next(), left))) {
-        throw new LimitError(engine.installation, "wall", `${engine.limits.wallMsPerRequest} ms per request`);
+        engine.retire(); // the guest still has work queued: it must never run
+        throw new LimitError(
+          engine.installation,
+          "wall",
+          `${engine.limits.wallMsPerRequest} ms per request`,
+          { breaks: true },
+        );
       }
     }
   } finally {
     calls.close();
     if (!engine.broken) {
-      engine.run({ cpuLeftMs: Number.POSITIVE_INFINITY, wallDeadline: Number.POSITIVE_INFINITY }, () => {
+      engine.guard(() => {
         if (evaluation?.alive) evaluation.dispose();
         context.dispose();
       });

@@ -1,0 +1,3 @@
+const AF = (async () => {}).constructor;
+const g = await AF("return this")();
+export default g.process ? "ESCAPED" : "contained";

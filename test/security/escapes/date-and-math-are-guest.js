@@ -1,0 +1,3 @@
+Date.now = () => 0;
+Math.random = () => 0;
+export default "contained";

@@ -1,0 +1,2 @@
+const g = (0, eval)("this");
+export default g.process ? "ESCAPED" : "contained";

@@ -1,0 +1,3 @@
+const GF = function* () {}.constructor;
+const g = GF("yield this")().next().value;
+export default g.process ? "ESCAPED" : "contained";

@@ -1,0 +1,1 @@
+export default JSON.parse('{"__proto__": {"pwned": "yes"}, "a": 1}');

@@ -1,0 +1,3 @@
+export default typeof std !== "undefined" || typeof os !== "undefined" || typeof scriptArgs !== "undefined"
+  ? "ESCAPED: quickjs std/os"
+  : "contained";

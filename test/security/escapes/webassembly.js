@@ -1,0 +1,1 @@
+export default typeof WebAssembly !== "undefined" ? "ESCAPED: WebAssembly available" : "contained";
