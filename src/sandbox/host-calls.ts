@@ -27,11 +27,18 @@ export const DISPATCH = "__locara_host";
  * Proxies and toJSON run there, once) and hands the host a single string.
  */
 export function moduleSource(module: HostModule): string {
-  const lines = Object.keys(module.functions).map(
-    (fn) =>
-      `export async function ${fn}(...args) { return JSON.parse(await dispatch(${JSON.stringify(module.name)}, ${JSON.stringify(fn)}, JSON.stringify(args))); }`,
+  const names = Object.keys(module.functions);
+  for (const fn of names) {
+    if (!/^[A-Za-z_$][\w$]*$/.test(fn))
+      throw new TypeError(`${module.name}: ${JSON.stringify(fn)} is not a function name`);
+  }
+  // Local names f0, f1, … exported under the host's names, so that names like `delete` work.
+  const lines = names.map(
+    (fn, i) =>
+      `const f${i} = async (...args) => JSON.parse(await dispatch(${JSON.stringify(module.name)}, ${JSON.stringify(fn)}, JSON.stringify(args)));`,
   );
-  return [`const dispatch = globalThis.${DISPATCH};`, ...lines].join("\n");
+  const exports = names.map((fn, i) => `f${i} as ${fn}`).join(", ");
+  return [`const dispatch = globalThis.${DISPATCH};`, ...lines, `export { ${exports} };`].join("\n");
 }
 
 interface Settlement {

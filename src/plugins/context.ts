@@ -1,0 +1,81 @@
+import type { CompiledPolicy } from "../policy/compile.ts";
+import { consumeGrant, decide, decisionError } from "../policy/decide.ts";
+import type { Decision, DecisionState, PolicyRequest } from "../policy/types.ts";
+
+/** One audited capability call: who, what, the decision and the rule that made it. */
+export interface AuditEvent {
+  readonly v: 1;
+  readonly time: string;
+  readonly installation: string;
+  /** The host function, e.g. `locara:env.get`. */
+  readonly call: string;
+  readonly kind: string;
+  readonly resource: string;
+  readonly decision: DecisionState;
+  readonly rule: string;
+  readonly durationMs: number;
+  readonly error?: string;
+}
+
+export interface AuditSink {
+  write(event: AuditEvent): void;
+}
+
+/** What a plugin knows about the installation it serves. Everything it may touch comes in here. */
+export interface PluginContext {
+  readonly installation: string;
+  readonly policy: CompiledPolicy;
+  readonly audit: AuditSink;
+  /** Epoch ms; injected so tests and replays control time. */
+  readonly now: () => number;
+  /** The host environment the app may read from, by name (only granted names are ever read). */
+  readonly environment: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Decide a request and audit it; return the decision if granted, throw the decision's error if
+ * not. Invariant: every plugin call passes here before touching anything, and every call, allowed
+ * or not, leaves exactly one audit event. A `prompt` is denied (with the command that would grant
+ * it) until a prompter is wired in: a host with no way to ask never waits.
+ */
+export function authorize(ctx: PluginContext, call: string, request: PolicyRequest): Decision {
+  const started = performance.now();
+  let decision = decide(ctx.policy, request, ctx.now());
+  if (decision.grant !== undefined && !consumeGrant(ctx.policy, decision.grant)) {
+    decision = decide(ctx.policy, request, ctx.now()); // a once grant was used up meanwhile
+  }
+  const event = (error?: string): AuditEvent => ({
+    v: 1,
+    time: new Date(ctx.now()).toISOString(),
+    installation: ctx.installation,
+    call,
+    kind: decision.kind,
+    resource: decision.resource,
+    decision: decision.state === "prompt" ? "denied" : decision.state,
+    rule: decision.rule,
+    durationMs: performance.now() - started,
+    ...(error === undefined ? {} : { error }),
+  });
+  if (decision.state === "granted") {
+    ctx.audit.write(event());
+    return decision;
+  }
+  const error = decisionError(decision);
+  ctx.audit.write(event(error.code));
+  throw error;
+}
+
+/** Audit a call that needs no decision (an installation's own storage). */
+export function auditOwn(ctx: PluginContext, call: string, kind: string, resource: string): void {
+  ctx.audit.write({
+    v: 1,
+    time: new Date(ctx.now()).toISOString(),
+    installation: ctx.installation,
+    call,
+    kind,
+    resource,
+    decision: "granted",
+    rule: "own storage of the installation",
+    durationMs: 0,
+  });
+}
