@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   "LOCARA_E_DISABLED",
   "LOCARA_E_LIMIT",
   "LOCARA_E_SANDBOX_CRASH",
+  "LOCARA_E_BUNDLE",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -174,6 +175,17 @@ export class SandboxCrashError extends LocaraError {
       "LOCARA_E_SANDBOX_CRASH",
       `app ${installation} stopped its engine (${detail}): the request failed and the next one gets a fresh engine; if it keeps happening, report the app to its author`,
       { installation, detail },
+    );
+  }
+}
+
+/** App code that cannot be bundled: a syntax error, a missing file, a host module, a file outside the app. */
+export class BundleError extends LocaraError {
+  constructor(app: string, problems: readonly string[]) {
+    super(
+      "LOCARA_E_BUNDLE",
+      `app ${app} cannot be bundled: ${problems.join("; ")}: fix the code or its imports (apps reach the host only through locara:* modules)`,
+      { app, problems },
     );
   }
 }
