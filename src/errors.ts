@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   "LOCARA_E_LIMIT",
   "LOCARA_E_SANDBOX_CRASH",
   "LOCARA_E_BUNDLE",
+  "LOCARA_E_IO",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -186,6 +187,22 @@ export class BundleError extends LocaraError {
       "LOCARA_E_BUNDLE",
       `app ${app} cannot be bundled: ${problems.join("; ")}: fix the code or its imports (apps reach the host only through locara:* modules)`,
       { app, problems },
+    );
+  }
+}
+
+/** A permitted operation failed in the file system (no such file, not a directory, …). */
+export class IoError extends LocaraError {
+  constructor(installation: string, operation: string, path: string, errno: string, explanation: string) {
+    super(
+      "LOCARA_E_IO",
+      `app ${installation} could not ${operation} ${JSON.stringify(path)}: ${explanation} (${errno})`,
+      {
+        installation,
+        operation,
+        path,
+        errno,
+      },
     );
   }
 }

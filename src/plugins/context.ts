@@ -1,6 +1,7 @@
+import { LocaraError } from "../errors.ts";
 import type { CompiledPolicy } from "../policy/compile.ts";
 import { consumeGrant, decide, decisionError } from "../policy/decide.ts";
-import type { Decision, DecisionState, PolicyRequest } from "../policy/types.ts";
+import type { DecisionState, PolicyRequest } from "../policy/types.ts";
 
 /** One audited capability call: who, what, the decision and the rule that made it. */
 export interface AuditEvent {
@@ -33,36 +34,49 @@ export interface PluginContext {
 }
 
 /**
- * Decide a request and audit it; return the decision if granted, throw the decision's error if
- * not. Invariant: every plugin call passes here before touching anything, and every call, allowed
- * or not, leaves exactly one audit event. A `prompt` is denied (with the command that would grant
- * it) until a prompter is wired in: a host with no way to ask never waits.
+ * The one door of every plugin call: decide, then run the operation only if granted, and write
+ * exactly one audit event (the decision, the rule, the duration and any error). Invariant: nothing
+ * is touched before the decision, and the operation receives the decision's canonical resource.
+ * A `prompt` is denied at once with the command that would grant it until a prompter is wired in:
+ * a host with no way to ask never waits.
  */
-export function authorize(ctx: PluginContext, call: string, request: PolicyRequest): Decision {
+export async function guarded<T>(
+  ctx: PluginContext,
+  call: string,
+  request: PolicyRequest,
+  operation: () => T | Promise<T>,
+): Promise<T> {
   const started = performance.now();
   let decision = decide(ctx.policy, request, ctx.now());
   if (decision.grant !== undefined && !consumeGrant(ctx.policy, decision.grant)) {
     decision = decide(ctx.policy, request, ctx.now()); // a once grant was used up meanwhile
   }
-  const event = (error?: string): AuditEvent => ({
-    v: 1,
-    time: new Date(ctx.now()).toISOString(),
-    installation: ctx.installation,
-    call,
-    kind: decision.kind,
-    resource: decision.resource,
-    decision: decision.state === "prompt" ? "denied" : decision.state,
-    rule: decision.rule,
-    durationMs: performance.now() - started,
-    ...(error === undefined ? {} : { error }),
-  });
-  if (decision.state === "granted") {
-    ctx.audit.write(event());
-    return decision;
+  const audit = (error?: string) =>
+    ctx.audit.write({
+      v: 1,
+      time: new Date(ctx.now()).toISOString(),
+      installation: ctx.installation,
+      call,
+      kind: decision.kind,
+      resource: decision.resource,
+      decision: decision.state === "prompt" ? "denied" : decision.state,
+      rule: decision.rule,
+      durationMs: performance.now() - started,
+      ...(error === undefined ? {} : { error }),
+    });
+  if (decision.state !== "granted") {
+    const error = decisionError(decision);
+    audit(error.code);
+    throw error;
   }
-  const error = decisionError(decision);
-  ctx.audit.write(event(error.code));
-  throw error;
+  try {
+    const value = await operation();
+    audit();
+    return value;
+  } catch (error) {
+    audit(error instanceof LocaraError ? error.code : "error");
+    throw error;
+  }
 }
 
 /** Audit a call that needs no decision (an installation's own storage). */

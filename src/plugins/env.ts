@@ -1,7 +1,7 @@
 import { InvalidResourceError } from "../errors.ts";
 import { decide } from "../policy/decide.ts";
 import type { HostModule } from "../sandbox/host-calls.ts";
-import { authorize, type PluginContext } from "./context.ts";
+import { guarded, type PluginContext } from "./context.ts";
 
 /** `locara:env`: read the environment variables the app was granted, and nothing else. */
 export function envModule(ctx: PluginContext): HostModule {
@@ -10,8 +10,12 @@ export function envModule(ctx: PluginContext): HostModule {
     functions: {
       get([name]) {
         if (typeof name !== "string") throw new InvalidResourceError("env", name, "give a variable name");
-        authorize(ctx, "locara:env.get", { kind: "env", resource: name });
-        return ctx.environment[name] ?? null;
+        return guarded(
+          ctx,
+          "locara:env.get",
+          { kind: "env", resource: name },
+          () => ctx.environment[name] ?? null,
+        );
       },
       /** The names the app may read that are set. Names it may not read are not revealed. */
       list() {

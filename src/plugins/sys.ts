@@ -2,7 +2,7 @@ import os from "node:os";
 import { InvalidResourceError } from "../errors.ts";
 import { SYS_NAMES } from "../manifest/kinds.ts";
 import type { HostModule } from "../sandbox/host-calls.ts";
-import { authorize, type PluginContext } from "./context.ts";
+import { guarded, type PluginContext } from "./context.ts";
 
 type SysName = (typeof SYS_NAMES)[number];
 
@@ -39,8 +39,7 @@ export function sysModule(ctx: PluginContext): HostModule {
         if (typeof name !== "string" || !Object.hasOwn(READERS, name)) {
           throw new InvalidResourceError("sys", name, `use one of ${SYS_NAMES.join(", ")}`);
         }
-        authorize(ctx, "locara:sys.get", { kind: "sys", resource: name });
-        return READERS[name as SysName]();
+        return guarded(ctx, "locara:sys.get", { kind: "sys", resource: name }, READERS[name as SysName]);
       },
     },
   };
