@@ -141,3 +141,14 @@ describe("limits end the request, never the host, and the installation keeps wor
     );
   });
 });
+
+describe("the engine slot", () => {
+  it("replaces a broken engine once, however many requests ask at the same time", async () => {
+    const slot = new EngineSlot("/apps/concurrent", LIMITS);
+    await failure(slot, "for (;;) {}");
+    const engines = await Promise.all([slot.acquire(), slot.acquire(), slot.acquire()]);
+    expect(new Set(engines).size).toBe(1);
+    expect(slot.restarts).toBe(1);
+    await slot.dispose();
+  });
+});

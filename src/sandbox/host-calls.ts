@@ -121,11 +121,14 @@ export class HostCalls {
     }
   }
 
-  /** The request is over: later settlements are dropped, and every deferred still held is freed. */
-  close(): void {
+  /**
+   * The request is over: later settlements are dropped, and every deferred still held is freed —
+   * unless the engine broke, in which case its heap is never touched again and they are dropped.
+   */
+  close(engineUsable: boolean): void {
     this.#closed = true;
     this.#settled.length = 0;
-    for (const deferred of this.#live) if (deferred.alive) deferred.dispose();
+    if (engineUsable) for (const deferred of this.#live) if (deferred.alive) deferred.dispose();
     this.#live.clear();
   }
 

@@ -61,7 +61,7 @@ export async function runModule(
       }
     }
   } finally {
-    calls.close();
+    calls.close(!engine.broken);
     if (!engine.broken) {
       engine.guard(() => {
         if (evaluation?.alive) evaluation.dispose();

@@ -22,11 +22,15 @@ export class EngineSlot {
   }
 
   async acquire(): Promise<SandboxEngine> {
-    const current = this.#engine ? await this.#engine : undefined;
-    if (current && !current.broken) return current;
-    if (current) this.#restarts++;
-    this.#engine = SandboxEngine.create(this.installation, this.limits);
-    return this.#engine;
+    for (;;) {
+      const pending = this.#engine;
+      const current = pending ? await pending : undefined;
+      if (current && !current.broken) return current;
+      // Another request may have replaced the broken engine while we waited: use that one.
+      if (this.#engine !== pending) continue;
+      if (current) this.#restarts++;
+      this.#engine = SandboxEngine.create(this.installation, this.limits);
+    }
   }
 
   async dispose(): Promise<void> {
