@@ -4,6 +4,7 @@ import { CAPABILITY_KINDS } from "../manifest/kinds.ts";
 import { EXIT, type Io, processIo, reportError } from "./io.ts";
 import { manifestCheck } from "./manifest-check.ts";
 import { policyCheck } from "./policy-check.ts";
+import { runCommand } from "./run.ts";
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
@@ -66,6 +67,39 @@ function program(io: Io, setExit: (code: number) => void): Command {
         setExit(await manifestCheck(io, dir, opts.json));
       } catch (error) {
         setExit(reportError(io, error, opts.json));
+      }
+    });
+  root
+    .command("run")
+    .description("run an app's script once in the sandbox: its export default async function main(args)")
+    .argument(
+      "<target>",
+      "the app folder (its manifest names the entry) or a script file with a manifest beside it",
+    )
+    .argument("[args...]", "arguments for main(args), after --")
+    .option("--manifest <file>", "the manifest to use instead of the one beside the target")
+    .addOption(
+      new Option("--approve <mode>", "answer every declared permission: all approved, none (pending) or ask")
+        .choices(["all", "none", "ask"])
+        .default("ask"),
+    )
+    .option(
+      "--no-prompt",
+      "never ask: a permission set to ask is denied with the command that would grant it",
+    )
+    .option("--json", "print the result as JSON", false)
+    .action(async (target: string, args: string[], opts: Record<string, unknown>) => {
+      const json = opts.json === true;
+      try {
+        setExit(
+          await runCommand(io, target, args, {
+            approve: String(opts.approve),
+            json,
+            ...pick(opts, ["manifest"]),
+          }),
+        );
+      } catch (error) {
+        setExit(reportError(io, error, json));
       }
     });
   return root;

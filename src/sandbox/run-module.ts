@@ -19,10 +19,13 @@ export async function runModule(
   engine: SandboxEngine,
   code: string,
   modules: readonly HostModule[],
-  options: { budget?: RequestBudget; limits?: HostCallLimits } = {},
+  options: { budget?: RequestBudget; limits?: HostCallLimits; appModules?: ReadonlyMap<string, string> } = {},
 ): Promise<GuestResult> {
   const budget = options.budget ?? engine.newBudget();
-  engine.setModules(new Map(modules.map((m) => [m.name, moduleSource(m)])));
+  // The app's own bundled code may be importable too (under names that are not locara:*).
+  const sources = new Map(options.appModules ?? []);
+  for (const m of modules) sources.set(m.name, moduleSource(m));
+  engine.setModules(sources);
   const context = engine.newContext();
   const calls = new HostCalls(context, modules, options.limits ?? HOST_CALL_DEFAULTS);
   let evaluation: QuickJSHandle | undefined;

@@ -1,0 +1,94 @@
+import { stat } from "node:fs/promises";
+import { basename, dirname, join, relative } from "node:path";
+import { InvalidInputError } from "../errors.ts";
+import type { Manifest } from "../manifest/types.ts";
+import type { PluginContext } from "../plugins/context.ts";
+import { envModule } from "../plugins/env.ts";
+import { fsModule } from "../plugins/fs.ts";
+import { MemoryKv } from "../plugins/kv.ts";
+import { sysModule } from "../plugins/sys.ts";
+import { approveAll, compilePolicy } from "../policy/compile.ts";
+import type { Approval } from "../policy/types.ts";
+import { bundleApp } from "../sandbox/bundle.ts";
+import type { GuestResult } from "../sandbox/engine.ts";
+import { sandboxLimits } from "../sandbox/limits.ts";
+import { runModule } from "../sandbox/run-module.ts";
+import { EngineSlot } from "../sandbox/slot.ts";
+import { auditFile } from "./audit-file.ts";
+import { loadManifest } from "./manifest-file.ts";
+
+export interface RunAppOptions {
+  /** An app folder (its manifest names the entry) or a script file (the manifest beside it). */
+  readonly target: string;
+  /** A manifest file to use instead of the one beside the target. */
+  readonly manifest?: string;
+  /** How declared permissions are answered: all approved, none (pending), or ask (the default). */
+  readonly approve: "all" | "none" | "ask";
+  readonly args: readonly string[];
+  readonly home: string;
+  /** `$LOCARA_HOME`: where audit records go. */
+  readonly locaraHome: string;
+  readonly environment: Readonly<Record<string, string | undefined>>;
+}
+
+export interface RunAppResult {
+  readonly app: string;
+  readonly result: GuestResult;
+  readonly auditPath: string;
+}
+
+async function locate(options: RunAppOptions): Promise<{ dir: string; entry: string; manifest: Manifest }> {
+  const info = await stat(options.target).catch(() => {
+    throw new InvalidInputError(options.target, "no such file or folder: give an app folder or a script");
+  });
+  const dir = info.isDirectory() ? options.target : dirname(options.target);
+  const { manifest } = await loadManifest(options.manifest ?? dir);
+  const entry = info.isDirectory()
+    ? manifest.entry
+    : relative(dir, options.target) || basename(options.target);
+  return { dir, entry, manifest };
+}
+
+/**
+ * `locara run`: run an app's script once in the sandbox, like `deno run`. The manifest is the
+ * only source of permissions; they are `ask` unless approved on the command line, and with no
+ * way to ask yet, `ask` is denied at once with the command that would grant it.
+ * The script's `export default async function main(args)` is called with the arguments.
+ */
+export async function runApp(options: RunAppOptions): Promise<RunAppResult> {
+  const { dir, entry, manifest } = await locate(options);
+  const app = manifest.name;
+  const bundle = await bundleApp(dir, entry, app);
+  const approvals: Approval[] =
+    options.approve === "all"
+      ? approveAll(manifest, "approved")
+      : options.approve === "ask"
+        ? approveAll(manifest, "ask")
+        : [];
+  const policy = compilePolicy({ manifest, installation: app, home: options.home, approvals });
+  const auditPath = join(options.locaraHome, "audit", `${app}.jsonl`);
+  const ctx: PluginContext = {
+    installation: app,
+    policy,
+    audit: auditFile(auditPath),
+    now: Date.now,
+    environment: options.environment,
+  };
+  const slot = new EngineSlot(app, sandboxLimits(manifest.limits));
+  try {
+    const glue = `import main from "app:main";
+if (typeof main !== "function") throw new TypeError("the app's entry must export default a function main(args)");
+export default await main(${JSON.stringify(options.args)});`;
+    const result = await runModule(
+      await slot.acquire(),
+      glue,
+      [envModule(ctx), sysModule(ctx), new MemoryKv().module(ctx), fsModule(ctx)],
+      {
+        appModules: new Map([["app:main", bundle.code]]),
+      },
+    );
+    return { app, result, auditPath };
+  } finally {
+    await slot.dispose();
+  }
+}
