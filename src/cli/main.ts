@@ -94,6 +94,7 @@ function program(io: Io, setExit: (code: number) => void): Command {
         setExit(
           await runCommand(io, target, args, {
             approve: String(opts.approve),
+            prompt: opts.prompt !== false,
             json,
             ...pick(opts, ["manifest"]),
           }),

@@ -1,6 +1,8 @@
+import { spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { main } from "./main.ts";
 
@@ -109,5 +111,71 @@ describe("locara run", () => {
     const r = await cli("run", join(dir, "nope"));
     expect(r.code).toBe(2);
     expect(r.err).toContain("no such file or folder");
+  });
+});
+
+describe("locara run at a terminal", () => {
+  const root = fileURLToPath(new URL("../..", import.meta.url));
+  const bin = join(root, "bin", "locara.js");
+
+  /** Run the real bin in a pseudo-terminal (util-linux `script`), typing `input`. */
+  function inTerminal(
+    args: string[],
+    input: string,
+    extra: Record<string, string> = {},
+  ): { status: number | null; output: string } {
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      ...extra,
+      PATH: `${join(root, "node_modules", ".bin")}:${process.env.PATH}`,
+    };
+    delete env.CI;
+    const command = [process.execPath, bin, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+    const result = spawnSync("script", ["-qfec", command, "/dev/null"], {
+      input,
+      env,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    return { status: result.status, output: result.stdout };
+  }
+
+  it("asks, and 'allow always' becomes a remembered grant that later runs use without asking", async () => {
+    const r = inTerminal(["run", app, "--", "ken"], "a\na\n");
+    expect(r.output).toContain('app greeter asks to read the environment variable "LOCARA_TEST_GREETING"');
+    expect(r.output).toContain("[a] allow always");
+    expect(r.output).toContain("hello ada, hello grace, hello ken");
+    expect(r.status).toBe(0);
+
+    const grants = JSON.parse(await readFile(join(dir, "home", "grants", "greeter.json"), "utf8"));
+    expect(
+      grants.map((g: { kind: string; effect: string; term: string }) => [g.kind, g.effect, g.term]).sort(),
+    ).toEqual([
+      ["env", "allow", "always"],
+      ["fs.read", "allow", "always"],
+    ]);
+
+    // No terminal now: the remembered answers are enough.
+    const again = await cli("run", app);
+    expect(again.out).toBe("hello ada, hello grace\n");
+    expect(again.code).toBe(0);
+  });
+
+  it("end of input is deny and never hangs; an unknown answer is deny", () => {
+    const fresh = { LOCARA_HOME: join(dir, "fresh-home") };
+    // Ctrl-D at the terminal: the prompt's input ends.
+    const closed = inTerminal(["run", app], "\u0004", fresh);
+    expect(closed.status).toBe(1);
+    expect(closed.output).toContain("it was denied when asked");
+    const nonsense = inTerminal(["run", app], "yes please\n", fresh);
+    expect(nonsense.status).toBe(1);
+    expect(nonsense.output).toContain("it was denied when asked");
+  });
+
+  it("--no-prompt never asks, even at a terminal", () => {
+    const r = inTerminal(["run", app, "--no-prompt"], "a\na\n", { LOCARA_HOME: join(dir, "other-home") });
+    expect(r.status).toBe(1);
+    expect(r.output).not.toContain("[a] allow always");
+    expect(r.output).toContain("answer ahead: locara grants add greeter");
   });
 });

@@ -1,11 +1,14 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { LimitError, SandboxCrashError } from "../errors.ts";
+import { canPrompt, terminalPrompter } from "../host/prompt.ts";
 import { runApp } from "../host/run-app.ts";
 import { EXIT, type Io } from "./io.ts";
 
 export interface RunCommandOptions {
   readonly approve: string;
+  /** False with --no-prompt. */
+  readonly prompt: boolean;
   readonly manifest?: string;
   readonly json: boolean;
 }
@@ -18,6 +21,7 @@ export async function runCommand(
   options: RunCommandOptions,
 ): Promise<number> {
   const approve = options.approve === "all" || options.approve === "none" ? options.approve : "ask";
+  const prompter = options.prompt && canPrompt() ? terminalPrompter() : undefined;
   try {
     const { app, result } = await runApp({
       target,
@@ -26,6 +30,7 @@ export async function runCommand(
       home: homedir(),
       locaraHome: process.env.LOCARA_HOME ?? join(homedir(), ".locara"),
       environment: process.env,
+      ...(prompter === undefined ? {} : { prompt: prompter }),
       ...(options.manifest === undefined ? {} : { manifest: options.manifest }),
     });
     if (result.ok) {
@@ -45,5 +50,7 @@ export async function runCommand(
     if (options.json) io.out(`${JSON.stringify({ ok: false, error: error.toJSON() })}\n`);
     else io.err(`locara: ${error.message}\n`);
     return EXIT.no;
+  } finally {
+    prompter?.close();
   }
 }

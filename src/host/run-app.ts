@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { basename, dirname, join, relative } from "node:path";
 import { InvalidInputError } from "../errors.ts";
@@ -8,14 +9,17 @@ import { fsModule } from "../plugins/fs.ts";
 import { MemoryKv } from "../plugins/kv.ts";
 import { sysModule } from "../plugins/sys.ts";
 import { approveAll, compilePolicy } from "../policy/compile.ts";
-import type { Approval } from "../policy/types.ts";
+import { grantScopeFor } from "../policy/decide.ts";
+import type { Approval, Grant } from "../policy/types.ts";
 import { bundleApp } from "../sandbox/bundle.ts";
 import type { GuestResult } from "../sandbox/engine.ts";
 import { sandboxLimits } from "../sandbox/limits.ts";
 import { runModule } from "../sandbox/run-module.ts";
 import { EngineSlot } from "../sandbox/slot.ts";
 import { auditFile } from "./audit-file.ts";
+import { loadGrants, saveGrants } from "./grants-file.ts";
 import { loadManifest } from "./manifest-file.ts";
+import type { Prompter } from "./prompt.ts";
 
 export interface RunAppOptions {
   /** An app folder (its manifest names the entry) or a script file (the manifest beside it). */
@@ -26,8 +30,10 @@ export interface RunAppOptions {
   readonly approve: "all" | "none" | "ask";
   readonly args: readonly string[];
   readonly home: string;
-  /** `$LOCARA_HOME`: where audit records go. */
+  /** `$LOCARA_HOME`: where grants and audit records go. */
   readonly locaraHome: string;
+  /** Ask at the terminal for permissions set to ask (only when a person can answer). */
+  readonly prompt?: Prompter;
   readonly environment: Readonly<Record<string, string | undefined>>;
 }
 
@@ -51,8 +57,9 @@ async function locate(options: RunAppOptions): Promise<{ dir: string; entry: str
 
 /**
  * `locara run`: run an app's script once in the sandbox, like `deno run`. The manifest is the
- * only source of permissions; they are `ask` unless approved on the command line, and with no
- * way to ask yet, `ask` is denied at once with the command that would grant it.
+ * only source of permissions; they are `ask` unless approved on the command line. Where a person
+ * can answer, `ask` prompts and the answer is remembered as a grant; elsewhere it is denied at
+ * once with the command that would grant it.
  * The script's `export default async function main(args)` is called with the arguments.
  */
 export async function runApp(options: RunAppOptions): Promise<RunAppResult> {
@@ -65,14 +72,49 @@ export async function runApp(options: RunAppOptions): Promise<RunAppResult> {
       : options.approve === "ask"
         ? approveAll(manifest, "ask")
         : [];
-  const policy = compilePolicy({ manifest, installation: app, home: options.home, approvals });
+  const grantsPath = join(options.locaraHome, "grants", `${app}.json`);
+  let grants: Grant[] = await loadGrants(grantsPath);
+  const compile = () => compilePolicy({ manifest, installation: app, home: options.home, approvals, grants });
+  let policy = compile();
   const auditPath = join(options.locaraHome, "audit", `${app}.jsonl`);
+  const ask = options.prompt;
   const ctx: PluginContext = {
     installation: app,
-    policy,
+    get policy() {
+      return policy;
+    },
     audit: auditFile(auditPath),
     now: Date.now,
     environment: options.environment,
+    ...(ask === undefined
+      ? {}
+      : {
+          // The answer becomes a grant covering exactly the request; all but once-answers are
+          // remembered in the grants file, written before the policy that relies on them.
+          prompt: async (request, decision) => {
+            const answer = await ask.ask(decision);
+            const grant: Grant = {
+              id: `g-${randomUUID().slice(0, 8)}`,
+              kind: decision.kind,
+              scope: grantScopeFor(policy, request),
+              effect: answer.effect,
+              term: answer.term,
+              ...(answer.until === undefined ? {} : { until: new Date(answer.until).toISOString() }),
+              createdAt: new Date().toISOString(),
+              by: "terminal",
+            };
+            const next = [...grants, grant];
+            if (grant.term !== "once")
+              await saveGrants(
+                grantsPath,
+                next.filter((g) => g.term !== "once"),
+              );
+            grants = next;
+            const consumed = policy.consumed;
+            policy = compile();
+            for (const id of consumed) policy.consumed.add(id);
+          },
+        }),
   };
   const slot = new EngineSlot(app, sandboxLimits(manifest.limits));
   try {

@@ -1,7 +1,7 @@
 import { LocaraError } from "../errors.ts";
 import type { CompiledPolicy } from "../policy/compile.ts";
 import { consumeGrant, decide, decisionError } from "../policy/decide.ts";
-import type { DecisionState, PolicyRequest } from "../policy/types.ts";
+import type { Decision, DecisionState, PolicyRequest } from "../policy/types.ts";
 
 /** One audited capability call: who, what, the decision and the rule that made it. */
 export interface AuditEvent {
@@ -31,6 +31,11 @@ export interface PluginContext {
   readonly now: () => number;
   /** The host environment the app may read from, by name (only granted names are ever read). */
   readonly environment: Readonly<Record<string, string | undefined>>;
+  /**
+   * Ask a person about a `prompt` decision and record the answer (updating `policy`). Absent when
+   * nobody can be asked: then a prompt is denied at once.
+   */
+  readonly prompt?: (request: PolicyRequest, decision: Decision) => Promise<void>;
 }
 
 /**
@@ -48,6 +53,10 @@ export async function guarded<T>(
 ): Promise<T> {
   const started = performance.now();
   let decision = decide(ctx.policy, request, ctx.now());
+  if (decision.state === "prompt" && ctx.prompt) {
+    await ctx.prompt(request, decision);
+    decision = decide(ctx.policy, request, ctx.now()); // the answer is now a grant (or not)
+  }
   if (decision.grant !== undefined && !consumeGrant(ctx.policy, decision.grant)) {
     decision = decide(ctx.policy, request, ctx.now()); // a once grant was used up meanwhile
   }

@@ -280,3 +280,9 @@ export function decisionError(decision: Decision): PermissionError {
     state: decision.state,
   });
 }
+
+/** The scope (manifest syntax) a grant needs to cover exactly this request: for turning an answer into a grant. */
+export function grantScopeFor(policy: CompiledPolicy, request: PolicyRequest): unknown {
+  const cap = capability(request.kind);
+  return cap.scopeFor(cap.normalize(request, policy.context));
+}

@@ -1,6 +1,6 @@
 export { type Capability, type CapabilitySpec, type CompileContext, defineCapability } from "./capability.ts";
 export { approveAll, type CompiledPolicy, compilePolicy } from "./compile.ts";
-export { consumeGrant, decide, decisionError } from "./decide.ts";
+export { consumeGrant, decide, decisionError, grantScopeFor } from "./decide.ts";
 export { parseApprovals, parseGrants, parseRequest, parseServerRules } from "./inputs.ts";
 export { CAPABILITIES, capability } from "./registry.ts";
 export type {
