@@ -33,6 +33,7 @@ beforeAll(async () => {
     "app/node_modules/tiny-lib/index.js",
     "export function shout(s) { return s.toUpperCase() + '!'; }\n",
   );
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: this is source code for the app
   await file("app/src/greet.ts", "export function greet(name: string): string { return `hello ${name}`; }\n");
   await file(
     "app/src/app.ts",
