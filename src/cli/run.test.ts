@@ -56,6 +56,23 @@ export default async function main(args: string[]) {
     `import { readTextFile } from "locara:fs"; export default async function main() { return readTextFile("/etc/passwd"); }`,
   );
   await writeFile(join(app, "spin.ts"), "export default async function main() { for (;;) {} }");
+  await writeFile(
+    join(app, "perms.ts"),
+    `import { query, request, revoke } from "locara:permissions";
+import { get } from "locara:env";
+export default async function main() {
+  const q = async (kind: string, resource: string) => (await query({ kind, resource })).state;
+  const before = [await q("env", "LOCARA_TEST_GREETING"), await q("env", "PATH"), await q("fs.read", "/etc/passwd")];
+  const asked = (await request({ kind: "env", resource: "LOCARA_TEST_GREETING" })).state;
+  const revoked = (await revoke({ kind: "env", resource: "LOCARA_TEST_GREETING" })).state;
+  let after: string;
+  try { await get("LOCARA_TEST_GREETING"); after = "read" } catch (e) { after = (e as { code: string }).code }
+  let bad: string;
+  try { await query({ kind: "camera" }) } catch (e) { bad = (e as { code: string }).code }
+  return { before, asked, revoked, after, bad };
+}
+`,
+  );
 });
 
 describe("locara run", () => {
@@ -105,6 +122,26 @@ describe("locara run", () => {
         ["locara:fs.readTextFile", "denied"],
       ]),
     );
+  });
+
+  it("lets an app query, request and give up its permissions (locara:permissions)", async () => {
+    const approved = await cli("run", join(app, "perms.ts"), "--approve", "all", "--json");
+    expect(JSON.parse(approved.out)).toEqual({
+      ok: true,
+      value: {
+        before: ["granted", "denied", "denied"],
+        asked: "granted",
+        revoked: "denied",
+        after: "LOCARA_E_DENIED",
+        bad: "LOCARA_E_UNKNOWN_KIND",
+      },
+    });
+    // Set to ask with nobody to answer: query says prompt, request is denied at once.
+    const asking = await cli("run", join(app, "perms.ts"), "--json", "--manifest", join(app, "locara.yaml"));
+    expect(JSON.parse(asking.out).value).toMatchObject({
+      before: ["prompt", "denied", "denied"],
+      asked: "denied",
+    });
   });
 
   it("exits 2 for a missing app", async () => {

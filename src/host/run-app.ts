@@ -7,9 +7,11 @@ import type { PluginContext } from "../plugins/context.ts";
 import { envModule } from "../plugins/env.ts";
 import { fsModule } from "../plugins/fs.ts";
 import { MemoryKv } from "../plugins/kv.ts";
+import { permissionsModule } from "../plugins/permissions.ts";
 import { sysModule } from "../plugins/sys.ts";
 import { approveAll, compilePolicy } from "../policy/compile.ts";
 import { grantScopeFor } from "../policy/decide.ts";
+import { capability } from "../policy/registry.ts";
 import type { Approval, Grant } from "../policy/types.ts";
 import { bundleApp } from "../sandbox/bundle.ts";
 import type { GuestResult } from "../sandbox/engine.ts";
@@ -73,9 +75,22 @@ export async function runApp(options: RunAppOptions): Promise<RunAppResult> {
         ? approveAll(manifest, "ask")
         : [];
   const grantsPath = join(options.locaraHome, "grants", `${app}.json`);
-  let grants: Grant[] = await loadGrants(grantsPath);
+  /** Lasting answers from the grants file; once-answers and revocations live only in this run. */
+  const remembered: Grant[] = await loadGrants(grantsPath);
+  let grants: Grant[] = [...remembered];
   const compile = () => compilePolicy({ manifest, installation: app, home: options.home, approvals, grants });
   let policy = compile();
+  /** Add a grant; a remembered one is written to the grants file before the policy relies on it. */
+  const addGrant = async (grant: Grant, remember: boolean) => {
+    if (remember) {
+      await saveGrants(grantsPath, [...remembered, grant]);
+      remembered.push(grant);
+    }
+    grants = [...grants, grant];
+    const consumed = policy.consumed;
+    policy = compile();
+    for (const id of consumed) policy.consumed.add(id);
+  };
   const auditPath = join(options.locaraHome, "audit", `${app}.jsonl`);
   const ask = options.prompt;
   const ctx: PluginContext = {
@@ -86,35 +101,41 @@ export async function runApp(options: RunAppOptions): Promise<RunAppResult> {
     audit: auditFile(auditPath),
     now: Date.now,
     environment: options.environment,
+    // The answer becomes a grant covering exactly the request; all but once-answers are remembered.
     ...(ask === undefined
       ? {}
       : {
-          // The answer becomes a grant covering exactly the request; all but once-answers are
-          // remembered in the grants file, written before the policy that relies on them.
           prompt: async (request, decision) => {
             const answer = await ask.ask(decision);
-            const grant: Grant = {
-              id: `g-${randomUUID().slice(0, 8)}`,
-              kind: decision.kind,
-              scope: grantScopeFor(policy, request),
-              effect: answer.effect,
-              term: answer.term,
-              ...(answer.until === undefined ? {} : { until: new Date(answer.until).toISOString() }),
-              createdAt: new Date().toISOString(),
-              by: "terminal",
-            };
-            const next = [...grants, grant];
-            if (grant.term !== "once")
-              await saveGrants(
-                grantsPath,
-                next.filter((g) => g.term !== "once"),
-              );
-            grants = next;
-            const consumed = policy.consumed;
-            policy = compile();
-            for (const id of consumed) policy.consumed.add(id);
+            await addGrant(
+              {
+                id: `g-${randomUUID().slice(0, 8)}`,
+                kind: decision.kind,
+                scope: grantScopeFor(policy, request),
+                effect: answer.effect,
+                term: answer.term,
+                ...(answer.until === undefined ? {} : { until: new Date(answer.until).toISOString() }),
+                createdAt: new Date().toISOString(),
+                by: "terminal",
+              },
+              answer.term !== "once",
+            );
           },
         }),
+    // The app gives something up for the rest of the run.
+    revoke: (request) =>
+      addGrant(
+        {
+          id: `r-${randomUUID().slice(0, 8)}`,
+          kind: capability(request.kind).kind,
+          scope: grantScopeFor(policy, request),
+          effect: "deny",
+          term: "always",
+          createdAt: new Date().toISOString(),
+          by: "app",
+        },
+        false,
+      ),
   };
   const slot = new EngineSlot(app, sandboxLimits(manifest.limits));
   try {
@@ -124,7 +145,7 @@ export default await main(${JSON.stringify(options.args)});`;
     const result = await runModule(
       await slot.acquire(),
       glue,
-      [envModule(ctx), sysModule(ctx), new MemoryKv().module(ctx), fsModule(ctx)],
+      [envModule(ctx), sysModule(ctx), new MemoryKv().module(ctx), fsModule(ctx), permissionsModule(ctx)],
       {
         appModules: new Map([["app:main", bundle.code]]),
       },

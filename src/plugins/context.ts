@@ -36,6 +36,8 @@ export interface PluginContext {
    * nobody can be asked: then a prompt is denied at once.
    */
   readonly prompt?: (request: PolicyRequest, decision: Decision) => Promise<void>;
+  /** Record that the app gave up what this request covers (a deny for the rest of the run). */
+  readonly revoke?: (request: PolicyRequest) => Promise<void>;
 }
 
 /**
