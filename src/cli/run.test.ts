@@ -57,6 +57,10 @@ export default async function main(args: string[]) {
   );
   await writeFile(join(app, "spin.ts"), "export default async function main() { for (;;) {} }");
   await writeFile(
+    join(app, "chatty.ts"),
+    "export default async function main() { console.log('working'); await new Promise((r) => setTimeout(r, 10)); console.error('done'); return 'ok'; }",
+  );
+  await writeFile(
     join(app, "perms.ts"),
     `import { query, request, revoke } from "locara:permissions";
 import { get } from "locara:env";
@@ -99,6 +103,13 @@ describe("locara run", () => {
       ok: false,
       error: { name: "LocaraError", message: expect.stringContaining('not permitted to read "/etc/passwd"') },
     });
+  });
+
+  it("shows the app's console on the terminal's streams", async () => {
+    const r = await cli("run", join(app, "chatty.ts"));
+    expect(r.out).toBe("working\nok\n");
+    expect(r.err).toBe("done\n");
+    expect(r.code).toBe(0);
   });
 
   it("ends a runaway at its CPU limit", async () => {

@@ -31,6 +31,7 @@ export async function runCommand(
       locaraHome: process.env.LOCARA_HOME ?? join(homedir(), ".locara"),
       environment: process.env,
       ...(prompter === undefined ? {} : { prompt: prompter }),
+      output: { write: (stream, text) => (stream === "stdout" ? io.out(text) : io.err(text)) },
       ...(options.manifest === undefined ? {} : { manifest: options.manifest }),
     });
     if (result.ok) {

@@ -15,6 +15,7 @@ import { capability } from "../policy/registry.ts";
 import type { Approval, Grant } from "../policy/types.ts";
 import { bundleApp } from "../sandbox/bundle.ts";
 import type { GuestResult } from "../sandbox/engine.ts";
+import type { OutputSink } from "../sandbox/guest-runtime.ts";
 import { sandboxLimits } from "../sandbox/limits.ts";
 import { runModule } from "../sandbox/run-module.ts";
 import { EngineSlot } from "../sandbox/slot.ts";
@@ -36,6 +37,8 @@ export interface RunAppOptions {
   readonly locaraHome: string;
   /** Ask at the terminal for permissions set to ask (only when a person can answer). */
   readonly prompt?: Prompter;
+  /** Where the app's console goes. */
+  readonly output?: OutputSink;
   readonly environment: Readonly<Record<string, string | undefined>>;
 }
 
@@ -148,6 +151,7 @@ export default await main(${JSON.stringify(options.args)});`;
       [envModule(ctx), sysModule(ctx), new MemoryKv().module(ctx), fsModule(ctx), permissionsModule(ctx)],
       {
         appModules: new Map([["app:main", bundle.code]]),
+        ...(options.output === undefined ? {} : { output: options.output }),
       },
     );
     return { app, result, auditPath };

@@ -1,6 +1,7 @@
 import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten";
 import { LimitError } from "../errors.ts";
 import type { GuestResult, RequestBudget, SandboxEngine } from "./engine.ts";
+import { installGuestRuntime, type OutputSink, timersModule } from "./guest-runtime.ts";
 import {
   HOST_CALL_DEFAULTS,
   type HostCallLimits,
@@ -19,15 +20,24 @@ export async function runModule(
   engine: SandboxEngine,
   code: string,
   modules: readonly HostModule[],
-  options: { budget?: RequestBudget; limits?: HostCallLimits; appModules?: ReadonlyMap<string, string> } = {},
+  options: {
+    budget?: RequestBudget;
+    limits?: HostCallLimits;
+    appModules?: ReadonlyMap<string, string>;
+    /** Where the guest's console goes; without it the guest gets no console and no timers. */
+    output?: OutputSink;
+  } = {},
 ): Promise<GuestResult> {
   const budget = options.budget ?? engine.newBudget();
+  const all = options.output ? [...modules, timersModule(engine.limits.wallMsPerRequest)] : modules;
   // The app's own bundled code may be importable too (under names that are not locara:*).
   const sources = new Map(options.appModules ?? []);
-  for (const m of modules) sources.set(m.name, moduleSource(m));
+  for (const m of all) sources.set(m.name, moduleSource(m));
   engine.setModules(sources);
   const context = engine.newContext();
-  const calls = new HostCalls(context, modules, options.limits ?? HOST_CALL_DEFAULTS);
+  const calls = new HostCalls(context, all, options.limits ?? HOST_CALL_DEFAULTS);
+  const output = options.output;
+  if (output) engine.guard(() => installGuestRuntime(context, output));
   let evaluation: QuickJSHandle | undefined;
   try {
     const started = engine.run(budget, () => {
