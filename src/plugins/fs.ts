@@ -79,28 +79,35 @@ export function fsModule(ctx: PluginContext): HostModule {
     );
   };
 
-  const readText = async (dir: VerifiedDir, name: string) => {
+  const read = async (dir: VerifiedDir, name: string): Promise<Buffer> => {
     const handle = await open(dir.at(name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
     try {
       const stats = await handle.stat();
-      if (!stats.isFile())
+      if (!stats.isFile()) {
         throw Object.assign(new Error("not a regular file"), {
           code: stats.isDirectory() ? "EISDIR" : "ENOTREG",
         });
+      }
       if (stats.size > MAX_READ_BYTES) throw Object.assign(new Error("too large"), { code: "EFBIG" });
-      return await handle.readFile("utf8");
+      return await handle.readFile();
     } finally {
       await handle.close();
     }
   };
 
   const write = async (dir: VerifiedDir, name: string, text: unknown, flags: number) => {
-    if (typeof text !== "string") throw new InvalidResourceError("fs.write", text, "write text (a string)");
+    if (typeof text !== "string" && !Buffer.isBuffer(text)) {
+      throw new InvalidResourceError(
+        "fs.write",
+        typeof text,
+        "write text (a string) or bytes (a Uint8Array)",
+      );
+    }
     const handle = await open(dir.at(name), O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | flags, 0o644);
     try {
       const stats = await handle.stat();
       if (!stats.isFile()) throw Object.assign(new Error("not a regular file"), { code: "ENOTREG" });
-      await handle.writeFile(text, "utf8");
+      await handle.writeFile(text);
       return null;
     } finally {
       await handle.close();
@@ -110,7 +117,11 @@ export function fsModule(ctx: PluginContext): HostModule {
   return {
     name: "locara:fs",
     functions: {
-      readTextFile: ([path]) => inParent("locara:fs.readTextFile", "fs.read", path, readText),
+      readFile: ([path]) => inParent("locara:fs.readFile", "fs.read", path, read),
+      readTextFile: ([path]) =>
+        inParent("locara:fs.readTextFile", "fs.read", path, async (dir, name) =>
+          (await read(dir, name)).toString("utf8"),
+        ),
       writeFile: ([path, text]) =>
         inParent("locara:fs.writeFile", "fs.write", path, (dir, name) => write(dir, name, text, O_TRUNC)),
       appendFile: ([path, text]) =>

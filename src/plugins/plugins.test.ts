@@ -170,3 +170,32 @@ describe("auditing", () => {
     );
   });
 });
+
+describe("locara:fs bytes", () => {
+  it("readFile returns bytes and writeFile takes them, byte for byte, through the bridge", async () => {
+    const { mkdtemp } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { fsModule } = await import("./fs.ts");
+    const dir = await mkdtemp(join(tmpdir(), "locara-bytes-"));
+    const m = parseManifest(
+      `name: bytes\nversion: 1.0.0\nentry: a.ts\npermissions:\n  fs.read: ["${dir}"]\n  fs.write: ["${dir}"]\n`,
+    );
+    const ctx: PluginContext = {
+      installation: "/apps/bytes",
+      policy: compilePolicy({ manifest: m, approvals: approveAll(m, "approved") }),
+      audit: { write: () => {} },
+      now: () => 0,
+      environment: {},
+    };
+    const code = `import { readFile, writeFile, readTextFile } from "locara:fs";
+      const all = new Uint8Array(256).map((_, i) => i);
+      for (const n of [0, 1, 2, 3, 256]) await writeFile(${JSON.stringify(dir)} + "/b" + n, all.slice(0, n));
+      const back = [];
+      for (const n of [0, 1, 2, 3, 256]) { const b = await readFile(${JSON.stringify(dir)} + "/b" + n); back.push(b instanceof Uint8Array && b.length === n && b.every((v, i) => v === i)); }
+      await writeFile(${JSON.stringify(dir)} + "/t", "héllo ✓");
+      export default [back, await readTextFile(${JSON.stringify(dir)} + "/t"), Array.from(await readFile(${JSON.stringify(dir)} + "/t")).length];`;
+    const result = await runModule(await slot.acquire(), code, [fsModule(ctx)]);
+    expect(result).toEqual({ ok: true, value: [[true, true, true, true, true], "héllo ✓", 10] });
+  });
+});

@@ -35,10 +35,60 @@ export function moduleSource(module: HostModule): string {
   // Local names f0, f1, … exported under the host's names, so that names like `delete` work.
   const lines = names.map(
     (fn, i) =>
-      `const f${i} = async (...args) => JSON.parse(await dispatch(${JSON.stringify(module.name)}, ${JSON.stringify(fn)}, JSON.stringify(args)));`,
+      `const f${i} = async (...args) => JSON.parse(await dispatch(${JSON.stringify(module.name)}, ${JSON.stringify(fn)}, JSON.stringify(args, toWire)), fromWire);`,
   );
   const exports = names.map((fn, i) => `f${i} as ${fn}`).join(", ");
-  return [`const dispatch = globalThis.${DISPATCH};`, ...lines, `export { ${exports} };`].join("\n");
+  return [`const dispatch = globalThis.${DISPATCH};`, BYTES_CODEC, ...lines, `export { ${exports} };`].join(
+    "\n",
+  );
+}
+
+/**
+ * Bytes cross the bridge as `{ "__bytes": base64 }` inside the JSON (QuickJS has no atob/btoa,
+ * so the guest side carries its own codec). A guest can forge such an object; it then simply
+ * passes those bytes, which it could anyway.
+ */
+const BYTES_CODEC = `const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const toWire = (key, value) => {
+  if (!(value instanceof Uint8Array)) return value;
+  let out = "";
+  for (let i = 0; i < value.length; i += 3) {
+    const n = (value[i] << 16) | ((value[i + 1] ?? 0) << 8) | (value[i + 2] ?? 0);
+    out += B64[(n >> 18) & 63] + B64[(n >> 12) & 63] + (i + 1 < value.length ? B64[(n >> 6) & 63] : "=") + (i + 2 < value.length ? B64[n & 63] : "=");
+  }
+  return { __bytes: out };
+};
+const fromWire = (key, value) => {
+  if (value === null || typeof value !== "object" || typeof value.__bytes !== "string") return value;
+  const s = value.__bytes.replace(/=+$/, "");
+  const bytes = new Uint8Array(Math.floor((s.length * 3) / 4));
+  let j = 0;
+  for (let i = 0; i < s.length; i += 4) {
+    const n = (B64.indexOf(s[i]) << 18) | (B64.indexOf(s[i + 1]) << 12) | ((B64.indexOf(s[i + 2] ?? "A") & 63) << 6) | (B64.indexOf(s[i + 3] ?? "A") & 63);
+    bytes[j++] = (n >> 16) & 255;
+    if (j < bytes.length) bytes[j++] = (n >> 8) & 255;
+    if (j < bytes.length) bytes[j++] = n & 255;
+  }
+  return bytes;
+};`;
+
+/** Host side of the same encoding: `{ __bytes }` in arguments becomes a Buffer, and back. */
+function hostFromWire(_key: string, value: unknown): unknown {
+  if (
+    value !== null &&
+    typeof value === "object" &&
+    typeof (value as { __bytes?: unknown }).__bytes === "string"
+  ) {
+    return Buffer.from((value as { __bytes: string }).__bytes, "base64");
+  }
+  return value;
+}
+
+function hostToWire(this: unknown, key: string, value: unknown): unknown {
+  const raw = (this as Record<string, unknown> | undefined)?.[key];
+  if (raw instanceof Uint8Array)
+    return { __bytes: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString("base64") };
+  return value;
 }
 
 interface Settlement {
@@ -164,7 +214,7 @@ export class HostCalls {
     }
     let args: unknown;
     try {
-      args = JSON.parse(vm.getString(argsHandle));
+      args = JSON.parse(vm.getString(argsHandle), hostFromWire);
     } catch {
       reject("TypeError", "host call arguments must be JSON");
       return deferred.handle;
@@ -178,7 +228,7 @@ export class HostCalls {
       .then(() => fn(args))
       .then(
         (value) => {
-          const json = JSON.stringify(value ?? null);
+          const json = JSON.stringify(value ?? null, hostToWire);
           if (json.length > this.#limits.maxResultBytes) {
             return this.#settle(deferred, {
               ok: false,
