@@ -1,4 +1,4 @@
-import { constants, type Dirent, type Stats } from "node:fs";
+import { constants, type Dirent, lstatSync, type Stats } from "node:fs";
 import { lstat, mkdir, open, readdir, rename, rm } from "node:fs/promises";
 import { posix } from "node:path";
 import { InvalidResourceError, IoError, LocaraError } from "../errors.ts";
@@ -128,7 +128,7 @@ export function fsModule(ctx: PluginContext): HostModule {
         inParent("locara:fs.appendFile", "fs.write", path, (dir, name) => write(dir, name, text, O_APPEND)),
       stat: ([path]) =>
         inParent("locara:fs.stat", "fs.read", path, async (dir, name) => {
-          const stats = await lstat(dir.at(name));
+          const stats = lstatSync(dir.at(name));
           if (stats.isSymbolicLink()) throw Object.assign(new Error("link"), { code: "ELOOP" });
           return { type: typeOf(stats), size: stats.size, mtimeMs: stats.mtimeMs, mode: stats.mode & 0o7777 };
         }),
