@@ -1,3 +1,5 @@
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import {
   newQuickJSWASMModuleFromVariant,
   newVariant,
@@ -9,15 +11,30 @@ import {
 import { LimitError, type LimitKind, SandboxCrashError } from "../errors.ts";
 import type { SandboxLimits } from "./limits.ts";
 
-/** The one piece of the WebAssembly API used here (its types live in the DOM lib, not in ES). */
+/** The pieces of the WebAssembly API used here (their types live in the DOM lib, not in ES). */
 interface WasmMemory {
   readonly buffer: ArrayBuffer;
 }
-const { Memory } = (
+const { Memory, compile } = (
   globalThis as unknown as {
-    WebAssembly: { Memory: new (d: { initial: number; maximum: number }) => WasmMemory };
+    WebAssembly: {
+      Memory: new (d: { initial: number; maximum: number }) => WasmMemory;
+      compile: (bytes: Uint8Array) => Promise<object>;
+    };
   }
 ).WebAssembly;
+
+/**
+ * QuickJS compiled once per process; each installation instantiates it with its own memory, so
+ * isolation is unchanged (instances share only immutable code) and a cold start skips compiling.
+ */
+let compiled: Promise<object> | undefined;
+function quickjsModule(): Promise<object> {
+  compiled ??= readFile(
+    createRequire(import.meta.url).resolve("@jitl/quickjs-wasmfile-release-sync/wasm"),
+  ).then((bytes) => compile(bytes));
+  return compiled;
+}
 
 const PAGE_BYTES = 64 * 1024;
 /** The release-sync QuickJS build declares 256 pages (16 MiB) of initial memory. */
@@ -69,7 +86,10 @@ export class SandboxEngine {
   static async create(installation: string, limits: SandboxLimits): Promise<SandboxEngine> {
     const maximum = Math.max(BASE_PAGES, Math.ceil((limits.memoryMb * 1024 * 1024) / PAGE_BYTES));
     const memory = new Memory({ initial: BASE_PAGES, maximum });
-    const module = await newQuickJSWASMModuleFromVariant(newVariant(RELEASE_SYNC, { wasmMemory: memory }));
+    const wasmModule = (await quickjsModule()) as Parameters<typeof newVariant>[1]["wasmModule"];
+    const module = await newQuickJSWASMModuleFromVariant(
+      newVariant(RELEASE_SYNC, { wasmMemory: memory, wasmModule }),
+    );
     const runtime = module.newRuntime();
     runtime.setMemoryLimit(limits.memoryMb * 1024 * 1024);
     runtime.setMaxStackSize(limits.stackKb * 1024);
