@@ -1,4 +1,4 @@
-import { closeSync, constants, openSync, readlinkSync, realpathSync, type Stats } from "node:fs";
+import { closeSync, constants, openSync, readlinkSync, realpathSync } from "node:fs";
 import { posix } from "node:path";
 import { InvalidResourceError, PermissionError } from "../errors.ts";
 
@@ -105,10 +105,6 @@ export async function openVerifiedDir(kind: string, dir: string): Promise<Verifi
 export function parentAndName(kind: string, path: string): { parent: string; name: string } {
   if (path === "/") throw new InvalidResourceError(kind, path, "the root folder itself cannot be the target");
   return { parent: posix.dirname(path), name: posix.basename(path) };
-}
-
-export function isRegular(stats: Stats): boolean {
-  return stats.isFile();
 }
 
 export { changed as pathChanged };
