@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
+import { InvalidInputError } from "../errors.ts";
 import { CAPABILITY_KINDS } from "../manifest/kinds.ts";
 import { EXIT, type Io, processIo, reportError } from "./io.ts";
 import { manifestCheck } from "./manifest-check.ts";
@@ -71,7 +72,9 @@ function program(io: Io, setExit: (code: number) => void): Command {
     });
   root
     .command("run")
-    .description("run an app's script once in the sandbox: its export default async function main(args)")
+    .description(
+      "run an app in the sandbox: a script's export default async function main(args) once, or serve an app's export default { fetch(request) } on 127.0.0.1 until interrupted",
+    )
     .argument(
       "<target>",
       "the app folder (its manifest names the entry) or a script file with a manifest beside it",
@@ -87,14 +90,27 @@ function program(io: Io, setExit: (code: number) => void): Command {
       "--no-prompt",
       "never ask: a permission set to ask is denied with the command that would grant it",
     )
+    .option("--port <port>", "for a web app: the loopback port to serve on (0 picks a free one)", "8000")
     .option("--json", "print the result as JSON", false)
     .action(async (target: string, args: string[], opts: Record<string, unknown>) => {
       const json = opts.json === true;
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        setExit(
+          reportError(
+            io,
+            new InvalidInputError(String(opts.port), "the port must be a number from 0 to 65535"),
+            json,
+          ),
+        );
+        return;
+      }
       try {
         setExit(
           await runCommand(io, target, args, {
             approve: String(opts.approve),
             prompt: opts.prompt !== false,
+            port,
             json,
             ...pick(opts, ["manifest"]),
           }),

@@ -1,8 +1,10 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { LimitError, SandboxCrashError } from "../errors.ts";
+import { openApp } from "../host/app-session.ts";
 import { canPrompt, terminalPrompter } from "../host/prompt.ts";
-import { runApp } from "../host/run-app.ts";
+import { runEntry } from "../host/run-app.ts";
+import { serveApp } from "../host/serve-app.ts";
 import { EXIT, type Io } from "./io.ts";
 
 export interface RunCommandOptions {
@@ -11,9 +13,28 @@ export interface RunCommandOptions {
   readonly prompt: boolean;
   readonly manifest?: string;
   readonly json: boolean;
+  /** Where a web app is served on 127.0.0.1 (0: any free port). */
+  readonly port: number;
 }
 
-/** `locara run`: exit 0 when main(args) returned, 1 when the app failed or hit a limit, 2 for bad input. */
+/** Resolve on the first SIGINT or SIGTERM. */
+function interrupted(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}
+
+/**
+ * `locara run`: a script's main(args) is called once (exit 0 when it returned, 1 when the app
+ * failed or hit a limit, 2 for bad input); a web app's fetch handler is served on a loopback port
+ * until interrupted (exit 0).
+ */
 export async function runCommand(
   io: Io,
   target: string,
@@ -22,11 +43,11 @@ export async function runCommand(
 ): Promise<number> {
   const approve = options.approve === "all" || options.approve === "none" ? options.approve : "ask";
   const prompter = options.prompt && canPrompt() ? terminalPrompter() : undefined;
+  let session: Awaited<ReturnType<typeof openApp>> | undefined;
   try {
-    const { app, result } = await runApp({
+    session = await openApp({
       target,
       approve,
-      args,
       home: homedir(),
       locaraHome: process.env.LOCARA_HOME ?? join(homedir(), ".locara"),
       environment: process.env,
@@ -34,6 +55,15 @@ export async function runCommand(
       output: { write: (stream, text) => (stream === "stdout" ? io.out(text) : io.err(text)) },
       ...(options.manifest === undefined ? {} : { manifest: options.manifest }),
     });
+    const { app, mode, result } = await runEntry(session, args);
+    if (mode === "fetch") {
+      const serving = await serveApp(session, options.port);
+      io.err(`locara: serving app ${app} at ${serving.url} (press Ctrl-C to stop)\n`);
+      await interrupted();
+      io.err("locara: stopping\n");
+      await serving.close();
+      return EXIT.ok;
+    }
     if (result.ok) {
       const value = result.value;
       io.out(
@@ -52,6 +82,7 @@ export async function runCommand(
     else io.err(`locara: ${error.message}\n`);
     return EXIT.no;
   } finally {
+    await session?.close();
     prompter?.close();
   }
 }

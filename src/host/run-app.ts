@@ -1,161 +1,47 @@
-import { randomUUID } from "node:crypto";
-import { stat } from "node:fs/promises";
-import { basename, dirname, join, relative } from "node:path";
-import { InvalidInputError } from "../errors.ts";
-import type { Manifest } from "../manifest/types.ts";
-import type { PluginContext } from "../plugins/context.ts";
-import { envModule } from "../plugins/env.ts";
-import { fsModule } from "../plugins/fs.ts";
-import { MemoryKv } from "../plugins/kv.ts";
-import { permissionsModule } from "../plugins/permissions.ts";
-import { sysModule } from "../plugins/sys.ts";
-import { approveAll, compilePolicy } from "../policy/compile.ts";
-import { grantScopeFor } from "../policy/decide.ts";
-import { capability } from "../policy/registry.ts";
-import type { Approval, Grant } from "../policy/types.ts";
-import { bundleApp } from "../sandbox/bundle.ts";
 import type { GuestResult } from "../sandbox/engine.ts";
-import type { OutputSink } from "../sandbox/guest-runtime.ts";
-import { sandboxLimits } from "../sandbox/limits.ts";
 import { runModule } from "../sandbox/run-module.ts";
-import { EngineSlot } from "../sandbox/slot.ts";
-import { auditFile } from "./audit-file.ts";
-import { loadGrants, saveGrants } from "./grants-file.ts";
-import { loadManifest } from "./manifest-file.ts";
-import type { Prompter } from "./prompt.ts";
+import { type AppOptions, type AppSession, openApp } from "./app-session.ts";
 
-export interface RunAppOptions {
-  /** An app folder (its manifest names the entry) or a script file (the manifest beside it). */
-  readonly target: string;
-  /** A manifest file to use instead of the one beside the target. */
-  readonly manifest?: string;
-  /** How declared permissions are answered: all approved, none (pending), or ask (the default). */
-  readonly approve: "all" | "none" | "ask";
+export interface RunAppOptions extends AppOptions {
   readonly args: readonly string[];
-  readonly home: string;
-  /** `$LOCARA_HOME`: where grants and audit records go. */
-  readonly locaraHome: string;
-  /** Ask at the terminal for permissions set to ask (only when a person can answer). */
-  readonly prompt?: Prompter;
-  /** Where the app's console goes. */
-  readonly output?: OutputSink;
-  readonly environment: Readonly<Record<string, string | undefined>>;
 }
 
 export interface RunAppResult {
   readonly app: string;
+  /** A script ran (its result), or the entry is a web handler to serve. */
+  readonly mode: "script" | "fetch";
   readonly result: GuestResult;
   readonly auditPath: string;
 }
 
-async function locate(options: RunAppOptions): Promise<{ dir: string; entry: string; manifest: Manifest }> {
-  const info = await stat(options.target).catch(() => {
-    throw new InvalidInputError(options.target, "no such file or folder: give an app folder or a script");
+/**
+ * Evaluate the app's entry in a fresh context: a script's `export default async function
+ * main(args)` is called with the arguments; an `export default { fetch(request) }` is reported
+ * as a handler to serve (its module ran once, as it will again when served).
+ */
+export async function runEntry(session: AppSession, args: readonly string[]): Promise<RunAppResult> {
+  const glue = `import main from "app:main";
+let out;
+if (typeof main === "function") out = { mode: "script", value: await main(${JSON.stringify(args)}) };
+else if (main !== null && typeof main === "object" && typeof main.fetch === "function") out = { mode: "fetch" };
+else throw new TypeError("the app's entry must export default a function main(args), or an object with fetch(request)");
+export default out;`;
+  const raw = await runModule(await session.slot.acquire(), glue, session.modules, {
+    appModules: new Map([["app:main", session.code]]),
+    output: session.output,
   });
-  const dir = info.isDirectory() ? options.target : dirname(options.target);
-  const { manifest } = await loadManifest(options.manifest ?? dir);
-  const entry = info.isDirectory()
-    ? manifest.entry
-    : relative(dir, options.target) || basename(options.target);
-  return { dir, entry, manifest };
+  const base = { app: session.app, auditPath: session.auditPath };
+  if (!raw.ok) return { ...base, mode: "script", result: raw };
+  const { mode, value } = raw.value as { mode: "script" | "fetch"; value?: unknown };
+  return { ...base, mode, result: { ok: true, value: value ?? null } };
 }
 
-/**
- * `locara run`: run an app's script once in the sandbox, like `deno run`. The manifest is the
- * only source of permissions; they are `ask` unless approved on the command line. Where a person
- * can answer, `ask` prompts and the answer is remembered as a grant; elsewhere it is denied at
- * once with the command that would grant it.
- * The script's `export default async function main(args)` is called with the arguments.
- */
+/** `locara run` for a script: open the app, call main(args) once, close. */
 export async function runApp(options: RunAppOptions): Promise<RunAppResult> {
-  const { dir, entry, manifest } = await locate(options);
-  const app = manifest.name;
-  const bundle = await bundleApp(dir, entry, app);
-  const approvals: Approval[] =
-    options.approve === "all"
-      ? approveAll(manifest, "approved")
-      : options.approve === "ask"
-        ? approveAll(manifest, "ask")
-        : [];
-  const grantsPath = join(options.locaraHome, "grants", `${app}.json`);
-  /** Lasting answers from the grants file; once-answers and revocations live only in this run. */
-  const remembered: Grant[] = await loadGrants(grantsPath);
-  let grants: Grant[] = [...remembered];
-  const compile = () => compilePolicy({ manifest, installation: app, home: options.home, approvals, grants });
-  let policy = compile();
-  /** Add a grant; a remembered one is written to the grants file before the policy relies on it. */
-  const addGrant = async (grant: Grant, remember: boolean) => {
-    if (remember) {
-      await saveGrants(grantsPath, [...remembered, grant]);
-      remembered.push(grant);
-    }
-    grants = [...grants, grant];
-    const consumed = policy.consumed;
-    policy = compile();
-    for (const id of consumed) policy.consumed.add(id);
-  };
-  const auditPath = join(options.locaraHome, "audit", `${app}.jsonl`);
-  const ask = options.prompt;
-  const ctx: PluginContext = {
-    installation: app,
-    get policy() {
-      return policy;
-    },
-    audit: auditFile(auditPath),
-    now: Date.now,
-    environment: options.environment,
-    // The answer becomes a grant covering exactly the request; all but once-answers are remembered.
-    ...(ask === undefined
-      ? {}
-      : {
-          prompt: async (request, decision) => {
-            const answer = await ask.ask(decision);
-            await addGrant(
-              {
-                id: `g-${randomUUID().slice(0, 8)}`,
-                kind: decision.kind,
-                scope: grantScopeFor(policy, request),
-                effect: answer.effect,
-                term: answer.term,
-                ...(answer.until === undefined ? {} : { until: new Date(answer.until).toISOString() }),
-                createdAt: new Date().toISOString(),
-                by: "terminal",
-              },
-              answer.term !== "once",
-            );
-          },
-        }),
-    // The app gives something up for the rest of the run.
-    revoke: (request) =>
-      addGrant(
-        {
-          id: `r-${randomUUID().slice(0, 8)}`,
-          kind: capability(request.kind).kind,
-          scope: grantScopeFor(policy, request),
-          effect: "deny",
-          term: "always",
-          createdAt: new Date().toISOString(),
-          by: "app",
-        },
-        false,
-      ),
-  };
-  const slot = new EngineSlot(app, sandboxLimits(manifest.limits));
+  const session = await openApp(options);
   try {
-    const glue = `import main from "app:main";
-if (typeof main !== "function") throw new TypeError("the app's entry must export default a function main(args)");
-export default await main(${JSON.stringify(options.args)});`;
-    const result = await runModule(
-      await slot.acquire(),
-      glue,
-      [envModule(ctx), sysModule(ctx), new MemoryKv().module(ctx), fsModule(ctx), permissionsModule(ctx)],
-      {
-        appModules: new Map([["app:main", bundle.code]]),
-        ...(options.output === undefined ? {} : { output: options.output }),
-      },
-    );
-    return { app, result, auditPath };
+    return await runEntry(session, options.args);
   } finally {
-    await slot.dispose();
+    await session.close();
   }
 }

@@ -1,5 +1,6 @@
 import type { QuickJSContext } from "quickjs-emscripten";
 import { DISPATCH, type HostModule } from "./host-calls.ts";
+import { installWebGlobals } from "./web-globals.ts";
 
 export interface OutputSink {
   write(stream: "stdout" | "stderr", text: string): void;
@@ -11,7 +12,7 @@ export const OUTPUT_LIMIT_BYTES = 1024 * 1024;
 const PRINT = "__locara_print";
 
 /**
- * Guest globals every app gets: `console` (synchronous, so that an output flood is stopped in the
+ * Guest globals every app gets: the web globals (web-globals.ts), `console` (synchronous, so that an output flood is stopped in the
  * middle of the loop that causes it) and timers. Timers wait through the host-call bridge, so they
  * count as calls in flight and can never outlive the request's wall-clock limit.
  */
@@ -95,4 +96,5 @@ export function installGuestRuntime(
     throw new Error(`the guest prelude failed: ${message}`);
   }
   result.value.dispose();
+  installWebGlobals(context);
 }

@@ -1,0 +1,114 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { IoError, LocaraError } from "../errors.ts";
+import { FetchService, type GuestRequest, RESPONSE_LIMITS } from "../sandbox/fetch-handler.ts";
+import type { AppSession } from "./app-session.ts";
+
+/** Largest request body passed to an app. */
+export const REQUEST_BODY_LIMIT = RESPONSE_LIMITS.bodyBytes;
+
+export interface ServingApp {
+  /** Where the app answers, e.g. `http://127.0.0.1:8000/`. */
+  readonly url: string;
+  /** Stop accepting requests, finish the one in progress, free the sandbox. */
+  close(): Promise<void>;
+}
+
+async function readBody(req: IncomingMessage): Promise<Uint8Array | "too large"> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > REQUEST_BODY_LIMIT) return "too large";
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function plain(res: ServerResponse, status: number, text: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, {
+    "content-type": "text/plain; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+/**
+ * Serve an app's `fetch(request)` handler on a loopback port (`locara run` for a web app).
+ * Invariant: the listener binds 127.0.0.1 only; requests reach the sandbox one at a time, and a
+ * failure inside the app or a limit it hits becomes a 500 for that request (reported on the
+ * terminal), never the end of the server.
+ */
+export async function serveApp(session: AppSession, port: number): Promise<ServingApp> {
+  const service = new FetchService(session.slot, session.code, session.modules, session.output);
+  const report = (text: string) => session.output.write("stderr", `locara: ${text}\n`);
+  const server = createServer(async (req, res) => {
+    try {
+      const body = await readBody(req);
+      if (body === "too large") {
+        plain(res, 413, `request body larger than ${REQUEST_BODY_LIMIT} bytes\n`);
+        return;
+      }
+      const headers: [string, string][] = [];
+      for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+        headers.push([req.rawHeaders[i]!.toLowerCase(), req.rawHeaders[i + 1]!]);
+      }
+      const address = server.address() as AddressInfo;
+      const request: GuestRequest = {
+        method: req.method ?? "GET",
+        url: new URL(req.url ?? "/", `http://127.0.0.1:${address.port}`).href,
+        headers,
+        body: body.length > 0 ? body : null,
+      };
+      const outcome = await service.handle(request);
+      if (!outcome.ok) {
+        report(
+          `app ${session.app} failed on ${request.method} ${req.url}: ${outcome.error.name}: ${outcome.error.message}`,
+        );
+        plain(res, 500, "Internal Server Error\n");
+        return;
+      }
+      const { status, statusText, headers: answer, body: bytes } = outcome.response;
+      const grouped = new Map<string, string[]>();
+      for (const [name, value] of answer) grouped.set(name, [...(grouped.get(name) ?? []), value]);
+      grouped.delete("content-length");
+      grouped.delete("transfer-encoding");
+      for (const [name, values] of grouped) res.setHeader(name, values.length === 1 ? values[0]! : values);
+      res.setHeader("content-length", bytes.length);
+      res.writeHead(status, statusText || undefined);
+      res.end(req.method === "HEAD" ? undefined : bytes);
+    } catch (error) {
+      report(error instanceof LocaraError ? error.message : `internal error: ${String(error)}`);
+      plain(res, 500, "Internal Server Error\n");
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        new IoError(
+          session.app,
+          "listen on",
+          `127.0.0.1:${port}`,
+          error.code ?? "error",
+          error.code === "EADDRINUSE"
+            ? "the port is in use: stop what holds it, or pass --port with another port (0 picks a free one)"
+            : `${error.message}: pass --port with another port`,
+        ),
+      ),
+    );
+    server.listen(port, "127.0.0.1", () => resolve());
+  });
+  const { port: actual } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${actual}/`,
+    close: async () => {
+      server.closeIdleConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await service.close();
+    },
+  };
+}

@@ -1,0 +1,149 @@
+import type { QuickJSContext, QuickJSHandle, VmCallResult } from "quickjs-emscripten";
+import { guestFetchTypes } from "./guest/fetch-types.ts";
+import { guestUrlEncoding, type WebNatives } from "./guest/url-encoding.ts";
+
+const NATIVES = "__locara_web";
+
+/**
+ * The web globals' guest source: the two guest functions' own text, called with the natives and
+ * then the natives' global removed, so app code only ever sees the standard classes.
+ */
+export const WEB_GLOBALS_SOURCE = `(() => {
+  const natives = globalThis.${NATIVES};
+  delete globalThis.${NATIVES};
+  (${guestUrlEncoding.toString()})(natives);
+  (${guestFetchTypes.toString()})();
+})();`;
+
+/** URL parts the guest may set: nothing else of Node's URL object is reachable by name. */
+const SETTABLE = new Set([
+  "href",
+  "protocol",
+  "username",
+  "password",
+  "host",
+  "hostname",
+  "port",
+  "pathname",
+  "search",
+  "hash",
+]);
+
+function urlParts(url: URL): string {
+  const { href, origin, protocol, username, password, host, hostname, port, pathname, search, hash } = url;
+  return JSON.stringify({
+    href,
+    origin,
+    protocol,
+    username,
+    password,
+    host,
+    hostname,
+    port,
+    pathname,
+    search,
+    hash,
+  });
+}
+
+/**
+ * Install URL, URLSearchParams, TextEncoder/Decoder, atob/btoa, Headers, Request and Response in a
+ * fresh context. Invariant: each native is a pure function of the strings, numbers and bytes it is
+ * given (Node's own WHATWG URL, form encoding, UTF-8 and base64) and returns new strings or bytes;
+ * none holds or reaches any authority, and a wrong argument type is a TypeError in the guest.
+ */
+export function installWebGlobals(context: QuickJSContext): void {
+  const vm = context;
+  const str = (h: QuickJSHandle | undefined): string => {
+    if (h === undefined || vm.typeof(h) !== "string") throw new TypeError("expected a string");
+    return vm.getString(h);
+  };
+  const num = (h: QuickJSHandle | undefined): number => {
+    if (h === undefined || vm.typeof(h) !== "number") throw new TypeError("expected a number");
+    return vm.getNumber(h);
+  };
+  const bool = (h: QuickJSHandle | undefined): boolean => h !== undefined && vm.dump(h) === true;
+  const impl: Record<keyof WebNatives, (...args: (QuickJSHandle | undefined)[]) => QuickJSHandle> = {
+    url: (input, base) => {
+      const b = base === undefined || vm.typeof(base) === "undefined" ? undefined : str(base);
+      const url = URL.parse(str(input), b);
+      return url === null ? vm.null : vm.newString(urlParts(url));
+    },
+    urlSet: (href, part, value) => {
+      const name = str(part);
+      if (!SETTABLE.has(name)) throw new TypeError(`URL has no settable part ${JSON.stringify(name)}`);
+      const url = new URL(str(href));
+      (url as unknown as Record<string, string>)[name] = str(value); // throws TypeError for a bad href
+      return vm.newString(urlParts(url));
+    },
+    formParse: (input) => vm.newString(JSON.stringify([...new URLSearchParams(str(input))])),
+    formStringify: (pairs) => {
+      const list: unknown = JSON.parse(str(pairs));
+      if (!Array.isArray(list) || !list.every((p) => Array.isArray(p) && p.length === 2)) {
+        throw new TypeError("expected a list of pairs");
+      }
+      return vm.newString(
+        new URLSearchParams(list.map(([k, v]): [string, string] => [String(k), String(v)])).toString(),
+      );
+    },
+    encode: (input) => {
+      const bytes = Buffer.from(str(input), "utf8");
+      return vm.newArrayBuffer(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    },
+    decode: (buffer, offset, length, fatal, ignoreBOM) => {
+      if (buffer === undefined || vm.typeof(buffer) !== "object") throw new TypeError("expected bytes");
+      const start = num(offset);
+      const count = num(length);
+      const view = vm.getArrayBuffer(buffer);
+      try {
+        const bytes = view.value;
+        if (
+          !Number.isInteger(start) ||
+          !Number.isInteger(count) ||
+          start < 0 ||
+          count < 0 ||
+          start + count > bytes.length
+        ) {
+          throw new RangeError("the bytes to decode are out of range");
+        }
+        const text = new TextDecoder("utf-8", { fatal: bool(fatal), ignoreBOM: bool(ignoreBOM) }).decode(
+          bytes.subarray(start, start + count),
+        );
+        return vm.newString(text);
+      } finally {
+        view.dispose();
+      }
+    },
+    atob: (input) => vm.newString(atob(str(input))),
+    btoa: (input) => vm.newString(btoa(str(input))),
+  };
+  const natives = vm.newObject();
+  for (const [name, fn] of Object.entries(impl)) {
+    const handle = vm.newFunction(name, (...args): VmCallResult<QuickJSHandle> => {
+      try {
+        return { value: fn(...args) };
+      } catch (error) {
+        // Only the message of Node's own TypeError/RangeError/DOMException crosses, never a host object.
+        const e = error as Error;
+        const name =
+          e?.name === "RangeError"
+            ? "RangeError"
+            : e?.name === "InvalidCharacterError"
+              ? "InvalidCharacterError"
+              : "TypeError";
+        return { error: vm.newError({ name, message: String(e?.message ?? error) }) };
+      }
+    });
+    vm.setProp(natives, name, handle);
+    handle.dispose();
+  }
+  vm.defineProp(vm.global, NATIVES, { value: natives, configurable: true, enumerable: false });
+  natives.dispose();
+  const result = vm.evalCode(WEB_GLOBALS_SOURCE, "locara-web.js");
+  if (result.error) {
+    const message = JSON.stringify(vm.dump(result.error));
+    result.error.dispose();
+    throw new Error(`the web globals failed to install: ${message}`);
+  }
+  result.value.dispose();
+}
