@@ -30,7 +30,6 @@ export type FetchOutcome =
 export const RESPONSE_LIMITS = { bodyBytes: HOST_CALL_DEFAULTS.maxResultBytes, headerBytes: 64 * 1024 };
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: a header value may not carry NUL, CR or LF
 const BAD_VALUE = /[\0\r\n]/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: a reason phrase is one line of visible text
 const BAD_REASON = /[\0-\x08\n-\x1f\x7f]/;
@@ -164,7 +163,10 @@ class LoadedHandler {
         evaluation = result.value;
         return undefined;
       });
-      if (failed && !failed.ok) return handler.dispose(), failed;
+      if (failed && !failed.ok) {
+        handler.dispose();
+        return failed;
+      }
       if (!(await settle(engine, prepared.calls, budget, vm, evaluation!))) {
         handler.dispose();
         return {
@@ -182,7 +184,11 @@ class LoadedHandler {
         if (namespace !== evaluation) namespace.dispose();
         return fn;
       });
-      if ("ok" in fn) return handler.dispose(), fn as { ok: false; error: { name: string; message: string } };
+      if ("ok" in fn) {
+        // The module's top level threw: a GuestResult, not a handle.
+        handler.dispose();
+        return fn as { ok: false; error: { name: string; message: string } };
+      }
       handler.#fn = fn;
       return handler;
     } catch (error) {

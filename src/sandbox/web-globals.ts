@@ -9,8 +9,22 @@ const NATIVES = "__locara_web";
  * then the natives' global removed, so app code only ever sees the standard classes.
  */
 export const WEB_GLOBALS_SOURCE = `(() => {
-  const natives = globalThis.${NATIVES};
+  const raw = globalThis.${NATIVES};
   delete globalThis.${NATIVES};
+  // A native's failure arrives as a plain Error carrying a name; rethrow it as the real class,
+  // taken from this context before any app code could replace it.
+  const Types = { TypeError, RangeError };
+  const natives = {};
+  for (const name of Object.keys(raw)) {
+    const fn = raw[name];
+    natives[name] = (...args) => {
+      try { return fn(...args); } catch (e) {
+        const error = new (Types[e.name] ?? Error)(e.message);
+        if (!(e.name in Types)) error.name = e.name;
+        throw error;
+      }
+    };
+  }
   (${guestUrlEncoding.toString()})(natives);
   (${guestFetchTypes.toString()})();
 })();`;

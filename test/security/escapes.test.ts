@@ -52,6 +52,7 @@ describe("sandbox escape probes", () => {
     try {
       outcome = await runModule(await slot.acquire(), code, [host], {
         limits: { maxPendingCalls: 16, maxResultBytes: 1024 * 1024 },
+        output: { write: () => {} }, // the guest runtime too: console, timers, web globals
       });
     } catch (error) {
       expect(error, `${file} ended in a host exception`).toBeInstanceOf(LimitError);

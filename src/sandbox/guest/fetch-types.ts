@@ -20,7 +20,6 @@ export function guestFetchTypes(): void {
   };
   const headerValue = (value: unknown): string => {
     const v = String(value).replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing NUL, CR and LF is the point
     if (/[\0\r\n]/.test(v))
       throw new TypeError(`Headers: the value of a header may not contain NUL, CR or LF`);
     return v;

@@ -226,7 +226,16 @@ export function guestUrlEncoding(native: WebNatives): void {
       return "utf-8";
     }
     encode(input: unknown = ""): Uint8Array {
-      return new Uint8Array(native.encode(String(input)));
+      let text = String(input);
+      // A lone surrogate is encoded as U+FFFD, as the standard says (done here: the bridge's own
+      // string conversion would turn it into more than one).
+      if (/[\ud800-\udfff]/.test(text)) {
+        text = text.replace(
+          /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+          "\ufffd",
+        );
+      }
+      return new Uint8Array(native.encode(text));
     }
     encodeInto(input: unknown, destination: Uint8Array): { read: number; written: number } {
       let read = 0;
