@@ -47,7 +47,14 @@ export default app;
 
 /** Start `locara run` on a free port; resolve with the URL it prints. */
 function start(...args: string[]): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
-  const child = spawn(process.execPath, [bin, "run", app, "--port", "0", ...args], {
+  return startApp(app, ...args);
+}
+
+function startApp(
+  target: string,
+  ...args: string[]
+): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
+  const child = spawn(process.execPath, [bin, "run", target, "--port", "0", ...args], {
     env: { ...process.env, LOCARA_HOME: join(dir, "home"), CI: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -56,7 +63,7 @@ function start(...args: string[]): Promise<{ child: ChildProcess; url: string; s
   return new Promise((resolve, reject) => {
     child.stderr!.on("data", (chunk: Buffer) => {
       err += chunk.toString();
-      const match = /serving app notes at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(err);
+      const match = /serving app [\w-]+ at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(err);
       if (match) resolve({ child, url: match[1]!, stderr: () => err });
     });
     child.on("exit", (code) => reject(new Error(`locara run exited (${code}) before serving:\n${err}`)));
@@ -107,6 +114,16 @@ describe("locara run serves a web app's fetch handler", () => {
     const answer = await fetch(new URL("notes/today.md", url));
     expect(answer.status).toBe(500);
     child.kill("SIGTERM");
+    expect(await exited(child)).toBe(0);
+  });
+
+  it("the README's web example answers and is refused what it did not declare", async () => {
+    const { child, url } = await startApp(join(root, "examples", "hello-web"), "--approve", "all");
+    expect(await (await fetch(new URL("?name=ada", url))).text()).toBe("hello, ada\n");
+    const secret = await fetch(new URL("secret", url));
+    expect(secret.status).toBe(403);
+    expect(await secret.json()).toEqual({ refused: "LOCARA_E_NOT_DECLARED" });
+    child.kill("SIGINT");
     expect(await exited(child)).toBe(0);
   });
 
