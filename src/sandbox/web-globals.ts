@@ -5,14 +5,18 @@ import { guestUrlEncoding, type WebNatives } from "./guest/url-encoding.ts";
 const NATIVES = "__locara_web";
 
 /**
- * The web globals' guest source: the two guest functions' own text, called with the natives and
- * then the natives' global removed, so app code only ever sees the standard classes.
+ * The web globals' guest prelude. Compiling the classes costs ~2 ms per context, so they are
+ * compiled on first use: each global starts as an accessor that evaluates its group's source
+ * (handed out by a native, never parsed until then) and replaces itself with the class. `eval`
+ * and the error classes are captured here, before any app code could replace them; the natives'
+ * global is removed, so app code only ever sees the standard classes.
  */
 export const WEB_GLOBALS_SOURCE = `(() => {
   const raw = globalThis.${NATIVES};
   delete globalThis.${NATIVES};
-  // A native's failure arrives as a plain Error carrying a name; rethrow it as the real class,
-  // taken from this context before any app code could replace it.
+  const evaluate = (0, eval);
+  const define = Object.defineProperty;
+  // A native's failure arrives as a plain Error carrying a name; rethrow it as the real class.
   const Types = { TypeError, RangeError };
   const natives = {};
   for (const name of Object.keys(raw)) {
@@ -25,9 +29,24 @@ export const WEB_GLOBALS_SOURCE = `(() => {
       }
     };
   }
-  (${guestUrlEncoding.toString()})(natives);
-  (${guestFetchTypes.toString()})();
+  let url, fetchTypes;
+  const loadUrl = () => (url ??= evaluate("(" + natives.source("url") + ")")(natives));
+  const loadFetch = () => (fetchTypes ??= evaluate("(" + natives.source("fetch") + ")")(loadUrl()));
+  const settle = (name, value) => define(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+  const lazy = (name, load) => define(globalThis, name, {
+    configurable: true,
+    enumerable: false,
+    get() { const value = load()[name]; settle(name, value); return value; },
+    set(value) { settle(name, value); },
+  });
+  for (const name of ["URL", "URLSearchParams", "TextEncoder", "TextDecoder", "atob", "btoa"]) lazy(name, loadUrl);
+  for (const name of ["Headers", "Request", "Response"]) lazy(name, loadFetch);
 })();`;
+
+const GUEST_SOURCES: Readonly<Record<string, string>> = {
+  url: guestUrlEncoding.toString(),
+  fetch: guestFetchTypes.toString(),
+};
 
 /** URL parts the guest may set: nothing else of Node's URL object is reachable by name. */
 const SETTABLE = new Set([
@@ -130,6 +149,11 @@ export function installWebGlobals(context: QuickJSContext): void {
     },
     atob: (input) => vm.newString(atob(str(input))),
     btoa: (input) => vm.newString(btoa(str(input))),
+    source: (group) => {
+      const source = GUEST_SOURCES[str(group)];
+      if (source === undefined) throw new TypeError("no such guest source");
+      return vm.newString(source);
+    },
   };
   const natives = vm.newObject();
   for (const [name, fn] of Object.entries(impl)) {

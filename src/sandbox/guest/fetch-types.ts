@@ -1,15 +1,20 @@
+import type { UrlEncodingGlobals } from "./url-encoding.ts";
+
 /**
  * Guest code: Headers, Request and Response, enough of the Fetch standard for a web-standard
  * `fetch(request)` handler (Hono and the like) to run unchanged. Evaluated inside the sandbox
- * after guestUrlEncoding (it uses the URL and TextEncoder that installed), so it must not refer to
- * anything outside itself. Bodies are whole byte arrays (no streams): `body` is a Uint8Array or
+ * with what guestUrlEncoding made, so it must not refer to anything outside itself. Bodies are whole byte arrays (no streams): `body` is a Uint8Array or
  * null. Nothing here is trusted by the host: what a handler returns is checked again there.
  */
-export function guestFetchTypes(): void {
-  const encoder = new TextEncoder();
-  const decoder = new TextDecoder();
-  const SafeURL = URL;
-  const SafeParams = URLSearchParams;
+export function guestFetchTypes(web: UrlEncodingGlobals): {
+  Headers: unknown;
+  Request: unknown;
+  Response: unknown;
+} {
+  const encoder = new web.TextEncoder();
+  const decoder = new web.TextDecoder();
+  const SafeURL = web.URL;
+  const SafeParams = web.URLSearchParams;
   const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
   const GUARD = Symbol("guard");
 
@@ -269,9 +274,5 @@ export function guestFetchTypes(): void {
     }
   }
 
-  const define = (name: string, value: unknown) =>
-    Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
-  define("Headers", Headers);
-  define("Request", Request);
-  define("Response", Response);
+  return { Headers, Request, Response };
 }

@@ -5,7 +5,7 @@
  * WHATWG implementations through pure natives (no authority: strings and bytes in, strings and
  * bytes out), so the guest gets the same answers Node gives.
  */
-export function guestUrlEncoding(native: WebNatives): void {
+export function guestUrlEncoding(native: WebNatives): UrlEncodingGlobals {
   type Parts = Record<(typeof PARTS)[number], string>;
   const PARTS = [
     "href",
@@ -290,14 +290,24 @@ export function guestUrlEncoding(native: WebNatives): void {
     }
   }
 
-  const define = (name: string, value: unknown) =>
-    Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
-  define("URL", URL);
-  define("URLSearchParams", URLSearchParams);
-  define("TextEncoder", TextEncoder);
-  define("TextDecoder", TextDecoder);
-  define("atob", (data: unknown) => native.atob(String(data)));
-  define("btoa", (data: unknown) => native.btoa(String(data)));
+  return {
+    URL,
+    URLSearchParams,
+    TextEncoder,
+    TextDecoder,
+    atob: (data: unknown) => native.atob(String(data)),
+    btoa: (data: unknown) => native.btoa(String(data)),
+  };
+}
+
+/** What guestUrlEncoding makes (the guest's own classes, typed loosely on the host side). */
+export interface UrlEncodingGlobals {
+  URL: new (input: unknown, base?: unknown) => { readonly href: string };
+  URLSearchParams: new (init?: unknown) => { toString(): string };
+  TextEncoder: new () => { encode(input?: unknown): Uint8Array };
+  TextDecoder: new () => { decode(input?: ArrayBuffer | ArrayBufferView): string };
+  atob(data: unknown): string;
+  btoa(data: unknown): string;
 }
 
 /** Pure host functions the guest's web globals are built on. */
@@ -313,4 +323,6 @@ export interface WebNatives {
   decode(buffer: ArrayBuffer, offset: number, length: number, fatal: boolean, ignoreBOM: boolean): string;
   atob(input: string): string;
   btoa(input: string): string;
+  /** The source text of a group of guest globals ("url", "fetch"), compiled on first use. */
+  source(group: string): string;
 }
