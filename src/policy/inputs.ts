@@ -47,6 +47,7 @@ export const requestSchema = z.strictObject({
   kind: z.string(),
   resource: z.string().optional(),
   argv: z.array(z.string()).min(1).optional(),
+  program: z.string().optional(),
   address: z.string().optional(),
   session: z.string().optional(),
 });

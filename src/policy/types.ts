@@ -8,6 +8,11 @@ export interface PolicyRequest {
   readonly resource?: string;
   /** `run` only: the program followed by its arguments. */
   readonly argv?: readonly string[];
+  /**
+   * `run` only: the canonical absolute path the host resolved `argv[0]` to (PATH lookup, links
+   * resolved). Allow rules match it against the path pinned at approval; messages show argv[0].
+   */
+  readonly program?: string;
   /** `net` only: the address the host resolved `resource` to and will connect to. */
   readonly address?: string;
   /** The session a `session` grant must belong to. */

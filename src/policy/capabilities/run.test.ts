@@ -109,7 +109,51 @@ describe("run pinned at approval", () => {
     expect(stateOf(policy, run("/usr/bin/du", "-sh", "/tmp"))).toBe("granted");
     expect(stateOf(policy, run("/tmp/bin/du", "-sh", "/tmp"))).toBe("denied");
     expect(stateOf(policy, run("du", "-sh", "/tmp"))).toBe("denied");
-    expect(check(policy, run("/bin/du", "-sh", "/x")).reason).toContain("declared commands: /usr/bin/du");
+    expect(check(policy, run("/bin/du", "-sh", "/x")).reason).toContain(
+      'argument 0 is "/bin/du", declared commands: du (du was pinned to /usr/bin/du at approval; this is /bin/du)',
+    );
+  });
+
+  it("the program the host resolved is what is matched; messages show the name the app used", () => {
+    const resolved = (program: string, ...argv: string[]) => ({ kind: "run", argv, program });
+    expect(stateOf(policy, resolved("/usr/bin/du", "du", "-sh", "/tmp"))).toBe("granted");
+    // A directory earlier on PATH, or a link named du: it resolves elsewhere and is refused.
+    const swapped = check(policy, resolved("/tmp/evil/du", "du", "-sh", "/tmp"));
+    expect(swapped.state).toBe("denied");
+    expect(swapped.reason).toContain(
+      'argument 0 is "du", declared commands: du (du was pinned to /usr/bin/du at approval; this is /tmp/evil/du)',
+    );
+    expect(check(policy, resolved("/usr/bin/rm", "rm", "-rf", "/")).reason).toBe(
+      'app /utils/disk_usage is not permitted to run "rm -rf /": argument 0 is "rm", declared commands: du',
+    );
+    expect(() => check(policy, resolved("usr/bin/du", "du"))).toThrow(InvalidResourceError);
+  });
+
+  it("a deny matches the name the app used as well as the program it resolved to", () => {
+    const denying = policyFor(`  run: [{ command: ls, args: ["**"] }]
+  deny:
+    run: [rm]
+`);
+    // A multi-call binary: "rm" resolving to busybox is still rm.
+    expect(stateOf(denying, { kind: "run", argv: ["rm", "-rf", "/"], program: "/bin/busybox" })).toBe(
+      "denied",
+    );
+  });
+
+  it("a multi-call binary pinned for one name does not run under another", () => {
+    const busybox = compilePolicy({
+      manifest: parseManifest(
+        'name: a\nversion: 1.0.0\nentry: a.ts\npermissions:\n  run: [{ command: ls, args: ["**"] }]\n',
+      ),
+      installation: APP,
+      approvals: [
+        { kind: "run", scope: { command: "ls", args: ["**"] }, state: "approved", pinned: "/bin/busybox" },
+      ],
+    });
+    expect(stateOf(busybox, { kind: "run", argv: ["ls", "/"], program: "/bin/busybox" })).toBe("granted");
+    expect(stateOf(busybox, { kind: "run", argv: ["rm", "-rf", "/"], program: "/bin/busybox" })).toBe(
+      "denied",
+    );
   });
 
   it("refuses a pin that is not a canonical absolute path", () => {

@@ -5,8 +5,10 @@ import type { ArgPattern, RunScope } from "../../manifest/scopes/types.ts";
 import { defineCapability, type Matcher } from "../capability.ts";
 
 export interface RunResource {
-  /** A bare program name or a normalised absolute path (the run plugin passes the resolved path). */
+  /** A bare program name or a normalised absolute path: the resolved program when the host gave one. */
   readonly command: string;
+  /** The program as the app named it (argv[0]), for messages and deny rules. */
+  readonly given: string;
   readonly args: readonly string[];
 }
 
@@ -56,42 +58,68 @@ export const run = defineCapability<RunScope, RunResource>({
     }
     // Like fs paths, an absolute command is normalised lexically; the run plugin passes the
     // real path it resolved, so this only tidies what a caller spelled out.
-    const command = parseCommand(argv[0].startsWith("/") ? posix.normalize(argv[0]) : argv[0]);
-    if (typeof command !== "string") throw new InvalidResourceError("run", argv, command.message);
-    return { command, args: argv.slice(1) };
+    const given = parseCommand(argv[0].startsWith("/") ? posix.normalize(argv[0]) : argv[0]);
+    if (typeof given !== "string") throw new InvalidResourceError("run", argv, given.message);
+    const program = request.program;
+    if (
+      program !== undefined &&
+      (typeof program !== "string" ||
+        !program.startsWith("/") ||
+        program.includes("\0") ||
+        posix.normalize(program) !== program)
+    ) {
+      throw new InvalidResourceError(
+        "run",
+        program,
+        "the resolved program must be a normalised absolute path",
+      );
+    }
+    return { command: program ?? given, given, args: argv.slice(1) };
   },
   compile(rules, _ctx, mode): Matcher<RunResource> {
     // Allow: the program must be exactly the declared one: the path pinned at approval when
     // there is one, else the name or path as declared. Deny: any program of that name, wherever
     // it lives, so a deny cannot be sidestepped by spelling the path differently.
-    const byCommand = new Map<string, { index: number; args: readonly ArgPattern[] }[]>();
+    const byCommand = new Map<string, { index: number; name: string; args: readonly ArgPattern[] }[]>();
     rules.forEach(({ scope, pinned }, index) => {
       const key = mode === "deny" ? basename(scope.command) : (pinned ?? scope.command);
       const list = byCommand.get(key) ?? [];
-      list.push({ index, args: scope.args });
+      list.push({ index, name: basename(scope.command), args: scope.args });
       byCommand.set(key, list);
     });
-    return (r) => {
-      const candidates = byCommand.get(mode === "deny" ? basename(r.command) : r.command);
-      if (!candidates) return -1;
-      for (const c of candidates) if (argsMatch(c.args, r.args)) return c.index;
+    const first = (key: string, r: RunResource, sameName: boolean) => {
+      for (const c of byCommand.get(key) ?? []) {
+        if ((!sameName || c.name === basename(r.given)) && argsMatch(c.args, r.args)) return c.index;
+      }
       return -1;
     };
+    return (r) => {
+      // Allow: the resolved program must be the pinned one AND be called by the declared name:
+      // a multi-call binary (busybox) pinned for "ls" must not run as "rm" (it picks by argv[0]).
+      if (mode === "allow") return first(r.command, r, true);
+      // A deny matches the name the app used and the program it resolved to (a link named "ls"
+      // to a multi-call binary is still denied as whatever name the deny gives).
+      const a = first(basename(r.command), r, false);
+      const b = r.given === r.command ? -1 : first(basename(r.given), r, false);
+      return a < 0 ? b : b < 0 ? a : Math.min(a, b);
+    };
   },
-  describe: (r) => [quote(r.command), ...r.args.map(quote)].join(" "),
+  describe: (r) => [quote(r.given), ...r.args.map(quote)].join(" "),
   scopeFor: (r) => ({ command: r.command, args: r.args.map(literalArg) }),
   explainMiss(r, rules) {
     const same = rules.filter(({ scope, pinned }) => (pinned ?? scope.command) === r.command);
     if (same.length === 0) {
-      const declared = [...new Set(rules.map(({ scope, pinned }) => pinned ?? scope.command))];
+      // Declared commands as the manifest names them; the pins are what they were checked against.
+      const declared = [...new Set(rules.map(({ scope }) => scope.command))];
       const list = declared.length === 0 ? "none" : declared.join(", ");
       const pinnedElsewhere = rules.find(
-        ({ scope, pinned }) => pinned !== undefined && scope.command === r.command,
+        ({ scope, pinned }) =>
+          pinned !== undefined && (scope.command === r.given || scope.command === basename(r.given)),
       );
       const pin = pinnedElsewhere
-        ? ` ("${r.command}" was pinned to ${pinnedElsewhere.pinned} at approval)`
+        ? ` (${pinnedElsewhere.scope.command} was pinned to ${pinnedElsewhere.pinned} at approval; this is ${r.command})`
         : "";
-      return `argument 0 is ${JSON.stringify(r.command)}, declared commands: ${list}${pin}`;
+      return `argument 0 is ${JSON.stringify(r.given)}, declared commands: ${list}${pin}`;
     }
     const misses = same.map(({ scope }) => firstMismatch(scope.args, r.args)).filter((m) => m !== undefined);
     const best = misses.sort((a, b) => b.at - a.at)[0];
