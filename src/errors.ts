@@ -148,7 +148,7 @@ export class PermissionError extends LocaraError {
   }
 }
 
-export type LimitKind = "memory" | "cpu" | "wall" | "stack";
+export type LimitKind = "memory" | "cpu" | "wall" | "stack" | "output" | "timeout" | "response" | "redirects";
 
 /** A request of an app hit one of its limits. That request ends; the installation keeps working. */
 export class LimitError extends LocaraError {
@@ -159,6 +159,10 @@ export class LimitError extends LocaraError {
       cpu: "do less work per request, or raise limits.cpuMsPerRequest in the manifest",
       wall: "finish sooner, or raise limits.wallMsPerRequest in the manifest",
       stack: "recurse less deeply (or nest data less deeply)",
+      output: "make the program print less, or read its output in parts (e.g. with narrower arguments)",
+      timeout: "pass a larger timeoutMs (at most the request's wall-clock limit), or do less per call",
+      response: "ask the server for less (a range, a page, a filter)",
+      redirects: "call the final URL directly",
     };
     super("LOCARA_E_LIMIT", `app ${installation} hit its ${limit} limit (${detail}): ${fix[limit]}`, {
       installation,

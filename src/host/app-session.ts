@@ -2,14 +2,17 @@ import { randomUUID } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { basename, dirname, join, relative } from "node:path";
 import { InvalidInputError } from "../errors.ts";
+import type { RunScope } from "../manifest/scopes/types.ts";
 import type { Manifest } from "../manifest/types.ts";
 import type { PluginContext } from "../plugins/context.ts";
 import { envModule } from "../plugins/env.ts";
 import { fsModule } from "../plugins/fs.ts";
 import { MemoryKv } from "../plugins/kv.ts";
 import { permissionsModule } from "../plugins/permissions.ts";
+import { RUN_DEFAULTS, runCommandModule } from "../plugins/run.ts";
+import { resolveProgram } from "../plugins/run-program.ts";
 import { sysModule } from "../plugins/sys.ts";
-import { approveAll, compilePolicy } from "../policy/compile.ts";
+import { compilePolicy } from "../policy/compile.ts";
 import { grantScopeFor } from "../policy/decide.ts";
 import { capability } from "../policy/registry.ts";
 import type { Approval, Grant } from "../policy/types.ts";
@@ -77,12 +80,22 @@ export async function openApp(options: AppOptions): Promise<AppSession> {
   const { dir, entry, manifest } = await locate(options);
   const app = manifest.name;
   const bundle = await bundleApp(dir, entry, app);
+  const pathEnv = options.environment.PATH ?? RUN_DEFAULTS.pathEnv;
+  // Approving a command pins the program it names on this host's PATH now: later calls must
+  // resolve to that same file (a directory put earlier on PATH, or a link swapped in, is refused).
   const approvals: Approval[] =
-    options.approve === "all"
-      ? approveAll(manifest, "approved")
-      : options.approve === "ask"
-        ? approveAll(manifest, "ask")
-        : [];
+    options.approve === "none"
+      ? []
+      : manifest.permissions.map((p) => {
+          const approval: Approval = {
+            kind: p.kind,
+            scope: p.entry,
+            state: options.approve === "all" ? "approved" : "ask",
+          };
+          const pinned =
+            p.kind === "run" ? resolveProgram((p.scope as RunScope).command, pathEnv) : undefined;
+          return pinned === undefined ? approval : { ...approval, pinned };
+        });
   const grantsPath = join(options.locaraHome, "grants", `${app}.json`);
   /** Lasting answers from the grants file; once-answers and revocations live only in this run. */
   const remembered: Grant[] = await loadGrants(grantsPath);
@@ -154,7 +167,14 @@ export async function openApp(options: AppOptions): Promise<AppSession> {
     code: bundle.code,
     auditPath,
     slot,
-    modules: [envModule(ctx), sysModule(ctx), kv.module(ctx), fsModule(ctx), permissionsModule(ctx)],
+    modules: [
+      envModule(ctx),
+      sysModule(ctx),
+      kv.module(ctx),
+      fsModule(ctx),
+      permissionsModule(ctx),
+      runCommandModule(ctx, { ...RUN_DEFAULTS, pathEnv, maxTimeoutMs: manifest.limits.wallMsPerRequest }),
+    ],
     output: options.output ?? { write: () => {} },
     close: () => slot.dispose(),
   };
