@@ -8,6 +8,8 @@ import type { PluginContext } from "../plugins/context.ts";
 import { envModule } from "../plugins/env.ts";
 import { fsModule } from "../plugins/fs.ts";
 import { MemoryKv } from "../plugins/kv.ts";
+import { NET_DEFAULTS, netModule } from "../plugins/net.ts";
+import { FETCH_GLOBAL_MODULE, FETCH_GLOBAL_SOURCE } from "../plugins/net-guest.ts";
 import { permissionsModule } from "../plugins/permissions.ts";
 import { RUN_DEFAULTS, runCommandModule } from "../plugins/run.ts";
 import { resolveProgram } from "../plugins/run-program.ts";
@@ -17,6 +19,7 @@ import { grantScopeFor } from "../policy/decide.ts";
 import { capability } from "../policy/registry.ts";
 import type { Approval, Grant } from "../policy/types.ts";
 import { bundleApp } from "../sandbox/bundle.ts";
+import { type AppExtras, NO_EXTRAS } from "../sandbox/fetch-handler.ts";
 import type { OutputSink } from "../sandbox/guest-runtime.ts";
 import type { HostModule } from "../sandbox/host-calls.ts";
 import { sandboxLimits } from "../sandbox/limits.ts";
@@ -67,6 +70,8 @@ export interface AppSession {
   /** The host modules the app may import, each call decided by the policy and audited. */
   readonly modules: readonly HostModule[];
   readonly output: OutputSink;
+  /** Guest modules besides the app's code, and imports that run before it (the global fetch). */
+  readonly extras: AppExtras;
   close(): Promise<void>;
 }
 
@@ -174,7 +179,15 @@ export async function openApp(options: AppOptions): Promise<AppSession> {
       fsModule(ctx),
       permissionsModule(ctx),
       runCommandModule(ctx, { ...RUN_DEFAULTS, pathEnv, maxTimeoutMs: manifest.limits.wallMsPerRequest }),
+      netModule(ctx, { ...NET_DEFAULTS, timeoutMs: manifest.limits.wallMsPerRequest }),
     ],
+    // `fetch` is a global too when the app declares network access.
+    extras: manifest.permissions.some((p) => p.kind === "net")
+      ? {
+          modules: new Map([[FETCH_GLOBAL_MODULE, FETCH_GLOBAL_SOURCE]]),
+          preamble: `import "${FETCH_GLOBAL_MODULE}";\n`,
+        }
+      : NO_EXTRAS,
     output: options.output ?? { write: () => {} },
     close: () => slot.dispose(),
   };

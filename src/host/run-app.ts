@@ -20,14 +20,14 @@ export interface RunAppResult {
  * as a handler to serve (its module ran once, as it will again when served).
  */
 export async function runEntry(session: AppSession, args: readonly string[]): Promise<RunAppResult> {
-  const glue = `import main from "app:main";
+  const glue = `${session.extras.preamble}import main from "app:main";
 let out;
 if (typeof main === "function") out = { mode: "script", value: await main(${JSON.stringify(args)}) };
 else if (main !== null && typeof main === "object" && typeof main.fetch === "function") out = { mode: "fetch" };
 else throw new TypeError("the app's entry must export default a function main(args), or an object with fetch(request)");
 export default out;`;
   const raw = await runModule(await session.slot.acquire(), glue, session.modules, {
-    appModules: new Map([["app:main", session.code]]),
+    appModules: new Map([...session.extras.modules, ["app:main", session.code]]),
     output: session.output,
   });
   const base = { app: session.app, auditPath: session.auditPath };

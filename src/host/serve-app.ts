@@ -44,7 +44,13 @@ function plain(res: ServerResponse, status: number, text: string): void {
  * terminal), never the end of the server.
  */
 export async function serveApp(session: AppSession, port: number): Promise<ServingApp> {
-  const service = new FetchService(session.slot, session.code, session.modules, session.output);
+  const service = new FetchService(
+    session.slot,
+    session.code,
+    session.modules,
+    session.output,
+    session.extras,
+  );
   const report = (text: string) => session.output.write("stderr", `locara: ${text}\n`);
   const server = createServer(async (req, res) => {
     try {

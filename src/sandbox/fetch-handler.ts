@@ -35,6 +35,18 @@ const BAD_VALUE = /[\0\r\n]/;
 const BAD_REASON = /[\0-\x08\n-\x1f\x7f]/;
 
 /**
+ * Guest modules an app gets besides its own code, and the imports that must run before it (e.g.
+ * the module that makes `fetch` a global): module evaluation follows import order.
+ */
+export interface AppExtras {
+  readonly modules: ReadonlyMap<string, string>;
+  /** Import statements placed before the app's own import. */
+  readonly preamble: string;
+}
+
+export const NO_EXTRAS: AppExtras = { modules: new Map(), preamble: "" };
+
+/**
  * The glue module: checks the app's default export once and exports the function the host calls
  * per request. It runs after the app's module, so an app could replace Request or Response; that
  * only changes its own answers, which the host checks anyway.
@@ -136,10 +148,11 @@ class LoadedHandler {
     appCode: string,
     modules: readonly HostModule[],
     output: OutputSink,
+    extra: AppExtras = NO_EXTRAS,
   ): Promise<LoadedHandler | { ok: false; error: { name: string; message: string } }> {
     let handler: LoadedHandler | undefined;
     const prepared = prepareContext(engine, modules, {
-      appModules: new Map([["app:main", appCode]]),
+      appModules: new Map([...extra.modules, ["app:main", appCode]]),
       output,
       setup: (vm) => {
         const respond = vm.newFunction("respond", (...args) => handler!.#respond(args));
@@ -157,7 +170,7 @@ class LoadedHandler {
     let evaluation: QuickJSHandle | undefined;
     try {
       const failed = engine.run(budget, () => {
-        const result = vm.evalCode(GLUE, "locara-serve.js", { type: "module" });
+        const result = vm.evalCode(extra.preamble + GLUE, "locara-serve.js", { type: "module" });
         engine.runJobs();
         if (result.error) return engine.guestError(vm, result.error);
         evaluation = result.value;
@@ -286,7 +299,16 @@ export class FetchService {
   #handler: LoadedHandler | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(slot: EngineSlot, appCode: string, modules: readonly HostModule[], output: OutputSink) {
+  readonly #extra: AppExtras;
+
+  constructor(
+    slot: EngineSlot,
+    appCode: string,
+    modules: readonly HostModule[],
+    output: OutputSink,
+    extra: AppExtras = NO_EXTRAS,
+  ) {
+    this.#extra = extra;
     this.#slot = slot;
     this.#appCode = appCode;
     this.#modules = modules;
@@ -309,6 +331,7 @@ export class FetchService {
         this.#appCode,
         this.#modules,
         this.#output,
+        this.#extra,
       );
       if (!(loaded instanceof LoadedHandler)) return loaded;
       this.#handler = loaded;

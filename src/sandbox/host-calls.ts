@@ -8,6 +8,12 @@ export type HostFunction = (args: readonly unknown[]) => unknown;
 export interface HostModule {
   readonly name: `locara:${string}`;
   readonly functions: Readonly<Record<string, HostFunction>>;
+  /**
+   * Guest code that makes the module's exports from the raw host functions (in scope as `host`,
+   * e.g. `host.fetch(...)`), for modules whose API is richer than plain data in and out. Without
+   * it, the host functions are exported as they are.
+   */
+  readonly guestSource?: string;
 }
 
 export interface HostCallLimits {
@@ -37,10 +43,13 @@ export function moduleSource(module: HostModule): string {
     (fn, i) =>
       `const f${i} = async (...args) => JSON.parse(await dispatch(${JSON.stringify(module.name)}, ${JSON.stringify(fn)}, JSON.stringify(args, toWire)), fromWire);`,
   );
+  const head = [`const dispatch = globalThis.${DISPATCH};`, BYTES_CODEC, ...lines];
+  if (module.guestSource !== undefined) {
+    const host = names.map((fn, i) => `${JSON.stringify(fn)}: f${i}`).join(", ");
+    return [...head, `const host = Object.freeze({ ${host} });`, module.guestSource].join("\n");
+  }
   const exports = names.map((fn, i) => `f${i} as ${fn}`).join(", ");
-  return [`const dispatch = globalThis.${DISPATCH};`, BYTES_CODEC, ...lines, `export { ${exports} };`].join(
-    "\n",
-  );
+  return [...head, `export { ${exports} };`].join("\n");
 }
 
 /**
