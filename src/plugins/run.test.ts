@@ -157,10 +157,10 @@ describe("locara:run runs exactly what was declared", () => {
       `return (await run(${JSON.stringify(roundabout)}, ["-sh", "--", "/tmp"])).code;`,
     );
     expect(ok).toEqual({ ok: true, value: 0 });
-    const escape = `${du.split("/").slice(0, -1).join("/")}/../../${evil.slice(1)}/du`;
+    const outside = `${du.split("/").slice(0, -1).join("/")}/../../${evil.slice(1)}/du`;
     const refused = await call(
       context(DU),
-      failure(`await run(${JSON.stringify(escape)}, ["-sh", "--", "/tmp"])`),
+      failure(`await run(${JSON.stringify(outside)}, ["-sh", "--", "/tmp"])`),
     );
     expect(refused.ok && (refused.value as { code: string }).code).toBe("LOCARA_E_NOT_DECLARED");
     const relative = await call(context(DU), failure(`await run("./du", ["-sh", "--", "/tmp"])`));
