@@ -169,7 +169,7 @@ async function hop(
     try {
       const response = await undiciRequest(url, {
         method: req.method as "GET",
-        headers: req.headers.filter(([name]) => !HOP_HEADERS.has(name.toLowerCase())),
+        headers: req.headers.filter(([name]) => !HOP_HEADERS.has(name.toLowerCase())).flat(),
         body: req.body === null ? null : Buffer.from(req.body),
         dispatcher: agent,
         signal,
