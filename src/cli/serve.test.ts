@@ -127,6 +127,63 @@ describe("locara run serves a web app's fetch handler", () => {
     expect(await exited(child)).toBe(0);
   });
 
+  it("the disk usage example lists folder sizes with du and readlink, and is refused rm", async () => {
+    const folder = join(dir, "usage");
+    await mkdir(join(folder, "big"), { recursive: true });
+    await mkdir(join(folder, "small"), { recursive: true });
+    await writeFile(join(folder, "big", "blob"), Buffer.alloc(256 * 1024, 1));
+    await writeFile(join(folder, "not-a-folder.txt"), "x");
+    const { child, url } = await startApp(join(root, "examples", "disk_usage"), "--approve", "all");
+    const json = await (
+      await fetch(new URL(`?format=json&folder=${encodeURIComponent(folder)}`, url))
+    ).json();
+    expect(json.folder).toBe(folder);
+    expect(json.rows.map((r: { name: string }) => r.name)).toEqual(["big", "small"]);
+    expect(json.rows[0].size).toMatch(/^2\d\dK$/);
+    const html = await (await fetch(new URL(`?folder=${encodeURIComponent(folder)}`, url))).text();
+    expect(html).toContain("<td>big</td>");
+    // A folder the manifest does not grant: readlink runs (its argument pattern allows any path),
+    // listing it is refused.
+    const refused = await fetch(new URL("?format=json&folder=/etc", url));
+    expect(refused.status).toBe(403);
+    expect((await refused.json()).error).toBe("LOCARA_E_NOT_DECLARED");
+    child.kill("SIGINT");
+    expect(await exited(child)).toBe(0);
+
+    // The same manifest, with a script that tries rm: refused with the argument and the fix.
+    const script = join(dir, "try-rm", "rm.ts");
+    await mkdir(join(dir, "try-rm"), { recursive: true });
+    await writeFile(
+      script,
+      `import { run } from "locara:run";\nexport default async function main() { return run("rm", ["-rf", ${JSON.stringify(folder)}]); }\n`,
+    );
+    const rm = spawn(
+      process.execPath,
+      [
+        bin,
+        "run",
+        script,
+        "--manifest",
+        join(root, "examples", "disk_usage", "locara.yaml"),
+        "--approve",
+        "all",
+      ],
+      { env: { ...process.env, LOCARA_HOME: join(dir, "home"), CI: "1" }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    children.push(rm);
+    let err = "";
+    rm.stderr!.on("data", (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    expect(await exited(rm)).toBe(1);
+    expect(err).toContain(
+      `app disk-usage is not permitted to run "rm -rf ${folder}": argument 0 is "rm", declared commands: du, readlink: update the app or run locara app approve disk-usage`,
+    );
+    expect(
+      await fetch(new URL("?format=json&folder=" + encodeURIComponent(folder), url)).catch(() => "stopped"),
+    ).toBe("stopped");
+  });
+
   it("a port in use is a clear error", async () => {
     const first = await start("--approve", "all");
     const port = new URL(first.url).port;

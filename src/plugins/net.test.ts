@@ -12,7 +12,12 @@ import { FETCH_GLOBAL_MODULE, FETCH_GLOBAL_SOURCE } from "./net-guest.ts";
 let server: Server;
 let port = 0;
 const seen: { method: string; url: string; headers: Record<string, unknown>; body: string }[] = [];
-const slot = new EngineSlot("/apps/web", { memoryMb: 64, cpuMsPerRequest: 1000, wallMsPerRequest: 5000, stackKb: 128 });
+const slot = new EngineSlot("/apps/web", {
+  memoryMb: 64,
+  cpuMsPerRequest: 1000,
+  wallMsPerRequest: 5000,
+  stackKb: 128,
+});
 
 beforeAll(async () => {
   server = createServer(async (req, res) => {
@@ -101,7 +106,8 @@ describe("fetch in the sandbox", () => {
   });
 
   it("a 303 becomes a GET without a body, and the response says it was redirected", async () => {
-    const result = await guest(`const r = await fetch("http://svc.test:${port}/see-other", { method: "POST", body: "x" });
+    const result =
+      await guest(`const r = await fetch("http://svc.test:${port}/see-other", { method: "POST", body: "x" });
       return [r.status, r.redirected, r.url, (await r.json()).echo];`);
     expect(result).toEqual({ ok: true, value: [201, true, `http://svc.test:${port}/json`, ""] });
     expect(seen.at(-1)!.method).toBe("GET");
@@ -139,7 +145,9 @@ describe("fetch in the sandbox", () => {
       { maxResponseBytes: 1024 * 1024 },
     );
     expect(result.ok && (result.value as string[])[0]).toBe("LOCARA_E_LIMIT");
-    expect(result.ok && (result.value as string[])[1]).toContain("response limit (1048576 bytes per response)");
+    expect(result.ok && (result.value as string[])[1]).toContain(
+      "response limit (1048576 bytes per response)",
+    );
   });
 
   it("a server slower than the time cap ends with a limit error", async () => {
