@@ -134,19 +134,19 @@ describe("locara run serves a web app's fetch handler", () => {
     await writeFile(join(folder, "big", "blob"), Buffer.alloc(256 * 1024, 1));
     await writeFile(join(folder, "not-a-folder.txt"), "x");
     const { child, url } = await startApp(join(root, "examples", "disk_usage"), "--approve", "all");
-    const json = await (
+    const json = (await (
       await fetch(new URL(`?format=json&folder=${encodeURIComponent(folder)}`, url))
-    ).json();
+    ).json()) as { folder: string; rows: { name: string; size: string }[] };
     expect(json.folder).toBe(folder);
-    expect(json.rows.map((r: { name: string }) => r.name)).toEqual(["big", "small"]);
-    expect(json.rows[0].size).toMatch(/^2\d\dK$/);
+    expect(json.rows.map((r) => r.name)).toEqual(["big", "small"]);
+    expect(json.rows[0]?.size).toMatch(/^2\d\dK$/);
     const html = await (await fetch(new URL(`?folder=${encodeURIComponent(folder)}`, url))).text();
     expect(html).toContain("<td>big</td>");
     // A folder the manifest does not grant: readlink runs (its argument pattern allows any path),
     // listing it is refused.
     const refused = await fetch(new URL("?format=json&folder=/etc", url));
     expect(refused.status).toBe(403);
-    expect((await refused.json()).error).toBe("LOCARA_E_NOT_DECLARED");
+    expect(((await refused.json()) as { error: string }).error).toBe("LOCARA_E_NOT_DECLARED");
     child.kill("SIGINT");
     expect(await exited(child)).toBe(0);
 
@@ -180,7 +180,7 @@ describe("locara run serves a web app's fetch handler", () => {
       `app disk-usage is not permitted to run "rm -rf ${folder}": argument 0 is "rm", declared commands: du, readlink: update the app or run locara app approve disk-usage`,
     );
     expect(
-      await fetch(new URL("?format=json&folder=" + encodeURIComponent(folder), url)).catch(() => "stopped"),
+      await fetch(new URL(`?format=json&folder=${encodeURIComponent(folder)}`, url)).catch(() => "stopped"),
     ).toBe("stopped");
   });
 

@@ -114,28 +114,78 @@ async function chooseAddress(
   return answers[0];
 }
 
-async function readCapped(
-  body: AsyncIterable<Buffer> & { destroy(): void },
+/** The whole body, refused as soon as it passes `max` bytes (announced or received). */
+function readCapped(
+  body: NodeJS.ReadableStream & { destroy(error?: Error): void },
+  announced: string | string[] | undefined,
   max: number,
   installation: string,
-) {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > max) {
+): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const tooLarge = () => new LimitError(installation, "response", `${max} bytes per response`);
+    if (typeof announced === "string" && Number(announced) > max) {
       body.destroy();
-      throw new LimitError(installation, "response", `${max} bytes per response`);
+      reject(tooLarge());
+      return;
     }
-    chunks.push(chunk);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    body.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        body.destroy();
+        reject(tooLarge());
+      } else chunks.push(chunk);
+    });
+    body.on("error", reject);
+    body.on("end", () => resolve(Buffer.concat(chunks, size)));
+  });
+}
+
+/**
+ * Connection pools, one per origin and checked address, so keep-alive connections are reused.
+ * Invariant: a pool's lookup can only ever return the address it was made for, so a reused
+ * connection goes where a fresh decision just allowed; a name that now resolves elsewhere gets
+ * another pool. Least recently used pools beyond the limit are closed.
+ */
+export class AgentPool {
+  readonly #limit: number;
+  readonly #agents = new Map<string, Agent>();
+
+  constructor(limit: number) {
+    this.#limit = limit;
   }
-  return Buffer.concat(chunks);
+
+  for(origin: string, address: ResolvedAddress): Agent {
+    const key = `${origin} ${address.address}`;
+    let agent = this.#agents.get(key);
+    if (agent) this.#agents.delete(key);
+    else {
+      agent = new Agent({
+        connect: {
+          // TLS still verifies the certificate against the URL's name (undici's server name).
+          lookup: ((_host: string, opts: { all?: boolean }, done: (...args: unknown[]) => void) =>
+            opts?.all
+              ? done(null, [address])
+              : done(null, address.address, address.family)) as unknown as LookupFunction,
+        },
+      });
+    }
+    this.#agents.set(key, agent); // most recently used last
+    for (const [old, pool] of this.#agents) {
+      if (this.#agents.size <= this.#limit) break;
+      this.#agents.delete(old);
+      void pool.close();
+    }
+    return agent;
+  }
 }
 
 /** One hop: decided and audited on its own, connected to exactly the address that was checked. */
 async function hop(
   ctx: PluginContext,
   options: NetOptions,
+  agents: AgentPool,
   url: URL,
   req: { method: string; headers: [string, string][]; body: Uint8Array | null },
   signal: AbortSignal,
@@ -156,16 +206,7 @@ async function hop(
     }
     const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
     options.onConnect?.(chosen.address, port);
-    const agent = new Agent({
-      connect: {
-        // The only address this connection may use: the one just checked. TLS still verifies the
-        // certificate against the URL's name, which undici passes as the server name.
-        lookup: ((_host: string, opts: { all?: boolean }, done: (...args: unknown[]) => void) =>
-          opts?.all
-            ? done(null, [chosen])
-            : done(null, chosen.address, chosen.family)) as unknown as LookupFunction,
-      },
-    });
+    const agent = agents.for(url.origin, chosen);
     try {
       const response = await undiciRequest(url, {
         method: req.method as "GET",
@@ -178,7 +219,12 @@ async function hop(
       for (const [name, value] of Object.entries(response.headers)) {
         for (const v of Array.isArray(value) ? value : [value]) if (v !== undefined) headers.push([name, v]);
       }
-      const body = await readCapped(response.body, options.maxResponseBytes, ctx.installation);
+      const body = await readCapped(
+        response.body,
+        response.headers["content-length"],
+        options.maxResponseBytes,
+        ctx.installation,
+      );
       return { status: response.statusCode, statusText: response.statusText ?? "", headers, body };
     } catch (error) {
       if (error instanceof LocaraError) throw error;
@@ -186,8 +232,6 @@ async function hop(
         throw new LimitError(ctx.installation, "timeout", `${options.timeoutMs} ms for ${url.origin}`);
       const code = (error as { code?: string }).code ?? "error";
       throw new IoError(ctx.installation, "fetch", url.href, code, (error as Error).message);
-    } finally {
-      void agent.close();
     }
   });
 }
@@ -197,6 +241,7 @@ export async function hostFetch(
   ctx: PluginContext,
   options: NetOptions,
   raw: unknown,
+  agents: AgentPool = new AgentPool(4),
 ): Promise<WireResponse> {
   const req = parseRequest(raw);
   let url: URL;
@@ -205,12 +250,31 @@ export async function hostFetch(
   } catch {
     throw new InvalidResourceError("net", req.url, "not a valid URL");
   }
+  // One timer for the whole call, cleared when it ends (AbortSignal.timeout would keep one per
+  // call alive for the full timeout).
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), options.timeoutMs);
+  try {
+    return await follow(ctx, options, agents, req, url, controller.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function follow(
+  ctx: PluginContext,
+  options: NetOptions,
+  agents: AgentPool,
+  req: WireRequest,
+  start: URL,
+  signal: AbortSignal,
+): Promise<WireResponse> {
+  let url = start;
   let method = req.method;
   let headers = [...req.headers];
   let body = req.body;
-  const signal = AbortSignal.timeout(options.timeoutMs);
   for (let redirects = 0; ; redirects++) {
-    const answer = await hop(ctx, options, url, { method, headers, body }, signal);
+    const answer = await hop(ctx, options, agents, url, { method, headers, body }, signal);
     const location = answer.headers.find(([name]) => name === "location")?.[1];
     if (!REDIRECTS.has(answer.status) || location === undefined || req.redirect === "manual") {
       return { ...answer, url: url.href, redirected: redirects > 0 };
@@ -248,9 +312,10 @@ export async function hostFetch(
 
 /** `locara:net`: a web-standard `fetch` whose every connection is decided, pinned and audited. */
 export function netModule(ctx: PluginContext, options: NetOptions = NET_DEFAULTS): HostModule {
+  const agents = new AgentPool(32);
   return {
     name: "locara:net",
-    functions: { fetch: ([request]) => hostFetch(ctx, options, request) },
+    functions: { fetch: ([request]) => hostFetch(ctx, options, request, agents) },
     guestSource: FETCH_GUEST_SOURCE,
   };
 }

@@ -41,7 +41,7 @@ export function moduleSource(module: HostModule): string {
   // Local names f0, f1, … exported under the host's names, so that names like `delete` work.
   const lines = names.map(
     (fn, i) =>
-      `const f${i} = async (...args) => JSON.parse(await dispatch(${JSON.stringify(module.name)}, ${JSON.stringify(fn)}, JSON.stringify(args, toWire)), fromWire);`,
+      `const f${i} = async (...args) => { const [json, buffers] = encode(args); return decode(await dispatch(${JSON.stringify(module.name)}, ${JSON.stringify(fn)}, json, ...buffers)); };`,
   );
   const head = [`const dispatch = globalThis.${DISPATCH};`, BYTES_CODEC, ...lines];
   if (module.guestSource !== undefined) {
@@ -53,56 +53,56 @@ export function moduleSource(module: HostModule): string {
 }
 
 /**
- * Bytes cross the bridge as `{ "__bytes": base64 }` inside the JSON (QuickJS has no atob/btoa,
- * so the guest side carries its own codec). A guest can forge such an object; it then simply
- * passes those bytes, which it could anyway.
+ * Bytes cross the bridge as ArrayBuffers beside the JSON, which holds `{ "__bytes": i }` where
+ * the i-th buffer goes: copied once each way, never encoded as text. A guest can forge such an
+ * object in its own data; it then names one of its own buffers (or none), which it could anyway.
  */
-const BYTES_CODEC = `const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const toWire = (key, value) => {
-  if (!(value instanceof Uint8Array)) return value;
-  let out = "";
-  for (let i = 0; i < value.length; i += 3) {
-    const n = (value[i] << 16) | ((value[i + 1] ?? 0) << 8) | (value[i + 2] ?? 0);
-    out += B64[(n >> 18) & 63] + B64[(n >> 12) & 63] + (i + 1 < value.length ? B64[(n >> 6) & 63] : "=") + (i + 2 < value.length ? B64[n & 63] : "=");
-  }
-  return { __bytes: out };
+const BYTES_CODEC = `const encode = (args) => {
+  const buffers = [];
+  const json = JSON.stringify(args, (key, value) => {
+    if (!(value instanceof Uint8Array)) return value;
+    buffers.push(value.slice().buffer);
+    return { __bytes: buffers.length - 1 };
+  });
+  return [json, buffers];
 };
-const fromWire = (key, value) => {
-  if (value === null || typeof value !== "object" || typeof value.__bytes !== "string") return value;
-  const s = value.__bytes.replace(/=+$/, "");
-  const bytes = new Uint8Array(Math.floor((s.length * 3) / 4));
-  let j = 0;
-  for (let i = 0; i < s.length; i += 4) {
-    const n = (B64.indexOf(s[i]) << 18) | (B64.indexOf(s[i + 1]) << 12) | ((B64.indexOf(s[i + 2] ?? "A") & 63) << 6) | (B64.indexOf(s[i + 3] ?? "A") & 63);
-    bytes[j++] = (n >> 16) & 255;
-    if (j < bytes.length) bytes[j++] = (n >> 8) & 255;
-    if (j < bytes.length) bytes[j++] = n & 255;
-  }
-  return bytes;
-};`;
-
-/** Host side of the same encoding: `{ __bytes }` in arguments becomes a Buffer, and back. */
-function hostFromWire(_key: string, value: unknown): unknown {
-  if (
-    value !== null &&
-    typeof value === "object" &&
-    typeof (value as { __bytes?: unknown }).__bytes === "string"
-  ) {
-    return Buffer.from((value as { __bytes: string }).__bytes, "base64");
-  }
+// A reviver runs once per value, which is slow in QuickJS: results without bytes need none, and
+// those with bytes are walked once.
+const revive = (value, buffers) => {
+  if (value === null || typeof value !== "object") return value;
+  if (typeof value.__bytes === "number") return new Uint8Array(buffers[1 + value.__bytes] ?? 0);
+  for (const key in value) value[key] = revive(value[key], buffers);
   return value;
+};
+const decode = (result) => typeof result === "string" ? JSON.parse(result) : revive(JSON.parse(result[0]), result);`;
+
+/** Host side: `{ __bytes: i }` in arguments becomes the i-th buffer the guest passed. */
+function hostFromWire(buffers: readonly Buffer[]) {
+  return (_key: string, value: unknown): unknown => {
+    if (value === null || typeof value !== "object") return value;
+    const index = (value as { __bytes?: unknown }).__bytes;
+    if (typeof index !== "number") return value;
+    const buffer = buffers[index];
+    if (buffer === undefined) throw new TypeError("host call arguments name bytes that were not passed");
+    return buffer;
+  };
 }
 
-function hostToWire(this: unknown, key: string, value: unknown): unknown {
-  const raw = (this as Record<string, unknown> | undefined)?.[key];
-  if (raw instanceof Uint8Array)
-    return { __bytes: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString("base64") };
-  return value;
+/** Host side of results: each Uint8Array becomes `{ __bytes: i }` and the i-th buffer. */
+function hostToWire(buffers: Buffer[]) {
+  return function (this: unknown, key: string, value: unknown): unknown {
+    const raw = (this as Record<string, unknown> | undefined)?.[key];
+    if (!(raw instanceof Uint8Array)) return value;
+    buffers.push(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength));
+    return { __bytes: buffers.length - 1 };
+  };
 }
 
 interface Settlement {
   readonly deferred: QuickJSDeferredPromise;
-  readonly outcome: { ok: true; json: string } | { ok: false; name: string; message: string; code?: string };
+  readonly outcome:
+    | { ok: true; json: string; buffers: readonly Buffer[] }
+    | { ok: false; name: string; message: string; code?: string };
 }
 
 /**
@@ -132,7 +132,9 @@ export class HostCalls {
     this.#context = context;
     this.#modules = new Map(modules.map((m) => [m.name, m]));
     this.#limits = limits;
-    const dispatch = context.newFunction(DISPATCH, (module, fn, args) => this.#dispatch(module, fn, args));
+    const dispatch = context.newFunction(DISPATCH, (module, fn, args, ...bytes) =>
+      this.#dispatch(module, fn, args, ...bytes),
+    );
     context.defineProp(context.global, DISPATCH, { value: dispatch, configurable: false, enumerable: false });
     dispatch.dispose();
     // Read-only too, so code in the app cannot swap the dispatcher under another part of the app.
@@ -162,7 +164,7 @@ export class HostCalls {
     for (const { deferred, outcome } of this.#settled.splice(0)) {
       const vm = this.#context;
       if (outcome.ok) {
-        const value = vm.newString(outcome.json);
+        const value = outcome.buffers.length === 0 ? vm.newString(outcome.json) : this.#withBytes(outcome);
         deferred.resolve(value);
         value.dispose();
       } else {
@@ -191,7 +193,29 @@ export class HostCalls {
     this.#live.clear();
   }
 
-  #dispatch(moduleHandle: QuickJSHandle, fnHandle: QuickJSHandle, argsHandle: QuickJSHandle): QuickJSHandle {
+  /** `[json, ...buffers]` as a guest array: the bytes are copied into the guest once. */
+  #withBytes(outcome: { json: string; buffers: readonly Buffer[] }): QuickJSHandle {
+    const vm = this.#context;
+    const array = vm.newArray();
+    const json = vm.newString(outcome.json);
+    vm.setProp(array, 0, json);
+    json.dispose();
+    outcome.buffers.forEach((buffer, i) => {
+      const bytes = vm.newArrayBuffer(
+        buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength),
+      );
+      vm.setProp(array, i + 1, bytes);
+      bytes.dispose();
+    });
+    return array;
+  }
+
+  #dispatch(
+    moduleHandle: QuickJSHandle,
+    fnHandle: QuickJSHandle,
+    argsHandle: QuickJSHandle,
+    ...bufferHandles: QuickJSHandle[]
+  ): QuickJSHandle {
     const vm = this.#context;
     const deferred = vm.newPromise();
     this.#live.add(deferred);
@@ -223,9 +247,19 @@ export class HostCalls {
     }
     let args: unknown;
     try {
-      args = JSON.parse(vm.getString(argsHandle), hostFromWire);
+      // Each buffer is copied out exactly once, before anything looks at the arguments.
+      const buffers = bufferHandles.map((h) => {
+        if (vm.typeof(h) !== "object") throw new TypeError("bytes must be ArrayBuffers");
+        const view = vm.getArrayBuffer(h);
+        try {
+          return Buffer.from(view.value);
+        } finally {
+          view.dispose();
+        }
+      });
+      args = JSON.parse(vm.getString(argsHandle), hostFromWire(buffers));
     } catch {
-      reject("TypeError", "host call arguments must be JSON");
+      reject("TypeError", "host call arguments must be JSON (and bytes as ArrayBuffers)");
       return deferred.handle;
     }
     if (!Array.isArray(args)) {
@@ -237,8 +271,10 @@ export class HostCalls {
       .then(() => fn(args))
       .then(
         (value) => {
-          const json = JSON.stringify(value ?? null, hostToWire);
-          if (json.length > this.#limits.maxResultBytes) {
+          const buffers: Buffer[] = [];
+          const json = JSON.stringify(value ?? null, hostToWire(buffers));
+          const size = buffers.reduce((n, b) => n + b.length, json.length);
+          if (size > this.#limits.maxResultBytes) {
             return this.#settle(deferred, {
               ok: false,
               name: "RangeError",
@@ -246,7 +282,7 @@ export class HostCalls {
               code: "LOCARA_E_LIMIT",
             });
           }
-          this.#settle(deferred, { ok: true, json });
+          this.#settle(deferred, { ok: true, json, buffers });
         },
         (error: unknown) => {
           // Only what a LocaraError says reaches the guest; anything else is an internal error.

@@ -62,21 +62,26 @@ const SETTABLE = new Set([
   "hash",
 ]);
 
+/**
+ * A URL's parts in a fixed order, one per line (the WHATWG parser removes or percent-encodes
+ * every line break, so no part contains one): cheaper for the guest than JSON.
+ */
 function urlParts(url: URL): string {
   const { href, origin, protocol, username, password, host, hostname, port, pathname, search, hash } = url;
-  return JSON.stringify({
-    href,
-    origin,
-    protocol,
-    username,
-    password,
-    host,
-    hostname,
-    port,
-    pathname,
-    search,
-    hash,
-  });
+  return [href, origin, protocol, username, password, host, hostname, port, pathname, search, hash].join(
+    "\n",
+  );
+}
+
+const DECODERS = new Map<string, InstanceType<typeof TextDecoder>>();
+function decoderFor(fatal: boolean, ignoreBOM: boolean): InstanceType<typeof TextDecoder> {
+  const key = `${fatal} ${ignoreBOM}`;
+  let decoder = DECODERS.get(key);
+  if (!decoder) {
+    decoder = new TextDecoder("utf-8", { fatal, ignoreBOM });
+    DECODERS.set(key, decoder);
+  }
+  return decoder;
 }
 
 /**
@@ -139,9 +144,7 @@ export function installWebGlobals(context: QuickJSContext): void {
         ) {
           throw new RangeError("the bytes to decode are out of range");
         }
-        const text = new TextDecoder("utf-8", { fatal: bool(fatal), ignoreBOM: bool(ignoreBOM) }).decode(
-          bytes.subarray(start, start + count),
-        );
+        const text = decoderFor(bool(fatal), bool(ignoreBOM)).decode(bytes.subarray(start, start + count));
         return vm.newString(text);
       } finally {
         view.dispose();

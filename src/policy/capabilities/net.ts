@@ -30,6 +30,22 @@ function hostText(host: CanonicalHost): string {
   return host.type === "name" ? host.name : formatIp(host.ip, host.version);
 }
 
+/**
+ * Parsed addresses by their text: parsing dominated a decision (several ipaddr.js parses each).
+ * Pure memoisation, bounded; parsed values are never mutated.
+ */
+const PARSED = new Map<string, ipaddr.IPv4 | ipaddr.IPv6 | null>();
+function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
+  let value = PARSED.get(text);
+  if (value === undefined) {
+    const canonical = canonicalIp(text);
+    value = canonical ? ipaddr.parse(canonical.ip) : null;
+    if (PARSED.size >= 4096) PARSED.clear();
+    PARSED.set(text, value);
+  }
+  return value;
+}
+
 function withHost(
   scheme: string,
   host: CanonicalHost,
@@ -38,16 +54,15 @@ function withHost(
 ): NetResource {
   let resolved: ipaddr.IPv4 | ipaddr.IPv6 | undefined;
   if (address !== undefined) {
-    const canonical = canonicalIp(address);
-    if (!canonical)
-      throw new InvalidResourceError("net", address, "the resolved address is not an IP address");
-    resolved = ipaddr.parse(canonical.ip);
+    const parsed = parseAddress(address);
+    if (!parsed) throw new InvalidResourceError("net", address, "the resolved address is not an IP address");
+    resolved = parsed;
   }
   return {
     scheme,
     host,
     port,
-    ip: host.type === "ip" ? ipaddr.parse(host.ip) : undefined,
+    ip: host.type === "ip" ? (parseAddress(host.ip) ?? undefined) : undefined,
     address: resolved,
   };
 }

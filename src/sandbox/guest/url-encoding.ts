@@ -20,10 +20,17 @@ export function guestUrlEncoding(native: WebNatives): UrlEncodingGlobals {
     "search",
     "hash",
   ] as const;
+  /** The host's parts, one per line in PARTS order. */
+  const toParts = (lines: string): Parts => {
+    const values = lines.split("\n");
+    const parts = {} as Parts;
+    for (let i = 0; i < PARTS.length; i++) parts[PARTS[i]!] = values[i] ?? "";
+    return parts;
+  };
   const parse = (input: unknown, base?: unknown): Parts => {
-    const json = native.url(String(input), base === undefined ? undefined : String(base));
-    if (json === null) throw new TypeError(`Invalid URL: ${String(input)}`);
-    return JSON.parse(json);
+    const lines = native.url(String(input), base === undefined ? undefined : String(base));
+    if (lines === null) throw new TypeError(`Invalid URL: ${String(input)}`);
+    return toParts(lines);
   };
   const LIST = Symbol("list");
   const OWNER = Symbol("owner");
@@ -126,11 +133,10 @@ export function guestUrlEncoding(native: WebNatives): UrlEncodingGlobals {
 
   class URL {
     #parts: Parts;
-    #params: URLSearchParams;
+    /** Made on first use: most URLs never need their query parsed. */
+    #params: URLSearchParams | undefined;
     constructor(input: unknown, base?: unknown) {
       this.#parts = parse(input, base);
-      this.#params = new URLSearchParams(this.#parts.search);
-      this.#params[OWNER] = this;
     }
     static canParse(input: unknown, base?: unknown): boolean {
       return native.url(String(input), base === undefined ? undefined : String(base)) !== null;
@@ -139,15 +145,19 @@ export function guestUrlEncoding(native: WebNatives): UrlEncodingGlobals {
       return URL.canParse(input, base) ? new URL(input, base) : null;
     }
     #set(part: string, value: unknown): void {
-      this.#parts = JSON.parse(native.urlSet(this.#parts.href, part, String(value)));
-      if (part === "href" || part === "search") {
+      this.#parts = toParts(native.urlSet(this.#parts.href, part, String(value)));
+      if (this.#params && (part === "href" || part === "search")) {
         this.#params[LIST] = new URLSearchParams(this.#parts.search)[LIST];
       }
     }
     [SYNC](query: string): void {
-      this.#parts = JSON.parse(native.urlSet(this.#parts.href, "search", query));
+      this.#parts = toParts(native.urlSet(this.#parts.href, "search", query));
     }
     get searchParams(): URLSearchParams {
+      if (!this.#params) {
+        this.#params = new URLSearchParams(this.#parts.search);
+        this.#params[OWNER] = this;
+      }
       return this.#params;
     }
     get origin(): string {
@@ -312,9 +322,9 @@ export interface UrlEncodingGlobals {
 
 /** Pure host functions the guest's web globals are built on. */
 export interface WebNatives {
-  /** The parts of a URL as JSON, or null when it does not parse. */
+  /** The parts of a URL, one per line in a fixed order, or null when it does not parse. */
   url(input: string, base: string | undefined): string | null;
-  /** Set one part of a URL; its parts as JSON. */
+  /** Set one part of a URL; its parts, as url() gives them. */
   urlSet(href: string, part: string, value: string): string;
   /** application/x-www-form-urlencoded: text to a JSON list of pairs, and back. */
   formParse(input: string): string;
