@@ -91,6 +91,10 @@ function program(io: Io, setExit: (code: number) => void): Command {
       "never ask: a permission set to ask is denied with the command that would grant it",
     )
     .option("--port <port>", "for a web app: the loopback port to serve on (0 picks a free one)", "8000")
+    .option(
+      "--server-rules <file>",
+      "server rules for this run (deny lists, net.allowPrivate): the admin's decisions, never the app's",
+    )
     .option("--json", "print the result as JSON", false)
     .action(async (target: string, args: string[], opts: Record<string, unknown>) => {
       const json = opts.json === true;
@@ -112,7 +116,7 @@ function program(io: Io, setExit: (code: number) => void): Command {
             prompt: opts.prompt !== false,
             port,
             json,
-            ...pick(opts, ["manifest"]),
+            ...pick(opts, ["manifest", "serverRules"]),
           }),
         );
       } catch (error) {

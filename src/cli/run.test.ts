@@ -1,5 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -225,5 +227,34 @@ describe("locara run at a terminal", () => {
     expect(r.status).toBe(1);
     expect(r.output).not.toContain("[a] allow always");
     expect(r.output).toContain("answer ahead: locara grants add greeter");
+  });
+});
+
+describe("locara run --server-rules", () => {
+  it("opens an exact private range for this run only when the admin's rules say so", async () => {
+    const server = createServer((_req, res) => res.end("local service"));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const fetcher = join(dir, "fetcher");
+      await mkdir(fetcher, { recursive: true });
+      await writeFile(
+        join(fetcher, "locara.yaml"),
+        `name: fetcher\nversion: 1.0.0\nentry: main.ts\npermissions:\n  net: ["http://127.0.0.1:${port}"]\n`,
+      );
+      await writeFile(
+        join(fetcher, "main.ts"),
+        `export default async function main() { return (await fetch("http://127.0.0.1:${port}/")).text(); }\n`,
+      );
+      const blocked = await cli("run", fetcher, "--approve", "all", "--json");
+      expect(blocked.code).toBe(1);
+      expect(JSON.parse(blocked.out).error.message).toContain("127.0.0.1 (loopback) is always blocked");
+      const rules = join(dir, "rules.json");
+      await writeFile(rules, JSON.stringify({ net: { allowPrivate: ["127.0.0.1/32"] } }));
+      const allowed = await cli("run", fetcher, "--approve", "all", "--server-rules", rules, "--json");
+      expect(JSON.parse(allowed.out)).toEqual({ ok: true, value: "local service" });
+    } finally {
+      server.close();
+    }
   });
 });

@@ -5,7 +5,8 @@ import { openApp } from "../host/app-session.ts";
 import { canPrompt, terminalPrompter } from "../host/prompt.ts";
 import { runEntry } from "../host/run-app.ts";
 import { serveApp } from "../host/serve-app.ts";
-import { EXIT, type Io } from "./io.ts";
+import { parseServerRules } from "../policy/inputs.ts";
+import { EXIT, type Io, readDataFile } from "./io.ts";
 
 export interface RunCommandOptions {
   readonly approve: string;
@@ -15,6 +16,8 @@ export interface RunCommandOptions {
   readonly json: boolean;
   /** Where a web app is served on 127.0.0.1 (0: any free port). */
   readonly port: number;
+  /** A server rules file (deny lists, net.allowPrivate). */
+  readonly serverRules?: string;
 }
 
 /** Resolve on the first SIGINT or SIGTERM. */
@@ -54,6 +57,14 @@ export async function runCommand(
       ...(prompter === undefined ? {} : { prompt: prompter }),
       output: { write: (stream, text) => (stream === "stdout" ? io.out(text) : io.err(text)) },
       ...(options.manifest === undefined ? {} : { manifest: options.manifest }),
+      ...(options.serverRules === undefined
+        ? {}
+        : {
+            serverRules: parseServerRules(
+              await readDataFile(options.serverRules, "server rules"),
+              options.serverRules,
+            ),
+          }),
     });
     const { app, mode, result } = await runEntry(session, args);
     if (mode === "fetch") {

@@ -17,7 +17,7 @@ import { sysModule } from "../plugins/sys.ts";
 import { compilePolicy } from "../policy/compile.ts";
 import { grantScopeFor } from "../policy/decide.ts";
 import { capability } from "../policy/registry.ts";
-import type { Approval, Grant } from "../policy/types.ts";
+import type { Approval, Grant, ServerRules } from "../policy/types.ts";
 import { bundleApp } from "../sandbox/bundle.ts";
 import { type AppExtras, NO_EXTRAS } from "../sandbox/fetch-handler.ts";
 import type { OutputSink } from "../sandbox/guest-runtime.ts";
@@ -44,6 +44,8 @@ export interface AppOptions {
   /** Where the app's console goes. */
   readonly output?: OutputSink;
   readonly environment: Readonly<Record<string, string | undefined>>;
+  /** The admin's server rules for this run (deny lists, net.allowPrivate). */
+  readonly serverRules?: ServerRules;
 }
 
 async function locate(options: AppOptions): Promise<{ dir: string; entry: string; manifest: Manifest }> {
@@ -105,7 +107,15 @@ export async function openApp(options: AppOptions): Promise<AppSession> {
   /** Lasting answers from the grants file; once-answers and revocations live only in this run. */
   const remembered: Grant[] = await loadGrants(grantsPath);
   let grants: Grant[] = [...remembered];
-  const compile = () => compilePolicy({ manifest, installation: app, home: options.home, approvals, grants });
+  const compile = () =>
+    compilePolicy({
+      manifest,
+      installation: app,
+      home: options.home,
+      approvals,
+      grants,
+      ...(options.serverRules === undefined ? {} : { serverRules: options.serverRules }),
+    });
   let policy = compile();
   /** Add a grant; a remembered one is written to the grants file before the policy relies on it. */
   const addGrant = async (grant: Grant, remember: boolean) => {

@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { createServer as createTlsServer, type Server as TlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseManifest } from "../manifest/parse.ts";
@@ -6,11 +8,15 @@ import { approveAll, compilePolicy } from "../policy/compile.ts";
 import { runModule } from "../sandbox/run-module.ts";
 import { EngineSlot } from "../sandbox/slot.ts";
 import type { AuditEvent, PluginContext } from "./context.ts";
-import { NET_DEFAULTS, type NetOptions, netModule } from "./net.ts";
+import { hostFetch, NET_DEFAULTS, type NetOptions, netModule } from "./net.ts";
 import { FETCH_GLOBAL_MODULE, FETCH_GLOBAL_SOURCE } from "./net-guest.ts";
 
 let server: Server;
 let port = 0;
+let tlsServer: TlsServer;
+let tlsPort = 0;
+const tls = (name: string) =>
+  readFileSync(new URL(`../../test/fixtures/tls/${name}`, import.meta.url), "utf8");
 const seen: { method: string; url: string; headers: Record<string, unknown>; body: string }[] = [];
 const slot = new EngineSlot("/apps/web", {
   memoryMb: 64,
@@ -36,10 +42,17 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   port = (server.address() as AddressInfo).port;
+  // A TLS server whose certificate names svc.test only, signed by a test CA.
+  tlsServer = createTlsServer({ key: tls("svc.key"), cert: tls("svc.pem") }, (_req, res) =>
+    res.end("secure"),
+  );
+  await new Promise<void>((resolve) => tlsServer.listen(0, "127.0.0.1", resolve));
+  tlsPort = (tlsServer.address() as AddressInfo).port;
 });
 afterAll(async () => {
   await slot.dispose();
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  await new Promise<void>((resolve) => tlsServer.close(() => resolve()));
 });
 
 function context(): PluginContext & { events: AuditEvent[] } {
@@ -80,6 +93,49 @@ async function guest(js: string, extra: Partial<NetOptions> = {}, ctx = context(
     { output: { write: () => {} }, appModules: new Map([[FETCH_GLOBAL_MODULE, FETCH_GLOBAL_SOURCE]]) },
   );
 }
+
+describe("fetch over TLS to a pinned address", () => {
+  it("verifies the certificate against the URL's name, not the address it connects to", async () => {
+    const manifest = parseManifest(
+      `name: web\nversion: 1.0.0\nentry: a.ts\npermissions:\n  net: ["svc.test:${tlsPort}", "impostor.test:${tlsPort}"]\n`,
+    );
+    const ctx: PluginContext = {
+      installation: "/apps/web",
+      policy: compilePolicy({
+        manifest,
+        installation: "/apps/web",
+        approvals: approveAll(manifest, "approved"),
+        serverRules: { net: { allowPrivate: ["127.0.0.1/32"] } },
+      }),
+      audit: { write: () => {} },
+      now: () => 0,
+      environment: {},
+    };
+    const opts: NetOptions = {
+      ...options(),
+      ca: tls("ca.pem"),
+      resolve: async () => [{ address: "127.0.0.1", family: 4 }],
+    };
+    const ok = await hostFetch(ctx, opts, {
+      url: `https://svc.test:${tlsPort}/`,
+      method: "GET",
+      headers: [],
+      body: null,
+      redirect: "follow",
+    });
+    expect(ok.body.toString()).toBe("secure");
+    // Same address, another name: the certificate does not name it, so the connection is refused.
+    await expect(
+      hostFetch(ctx, opts, {
+        url: `https://impostor.test:${tlsPort}/`,
+        method: "GET",
+        headers: [],
+        body: null,
+        redirect: "follow",
+      }),
+    ).rejects.toThrow(/ERR_TLS_CERT_ALTNAME_INVALID|altnames/);
+  });
+});
 
 describe("fetch in the sandbox", () => {
   it("is a web-standard fetch, global and importable: bodies, headers, status, set-cookie", async () => {

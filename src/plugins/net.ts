@@ -1,5 +1,6 @@
 import { lookup as dnsLookup } from "node:dns/promises";
 import { isIP, type LookupFunction } from "node:net";
+import { rootCertificates } from "node:tls";
 import { Agent, request as undiciRequest } from "undici";
 import { InvalidResourceError, IoError, LimitError, LocaraError } from "../errors.ts";
 import { decide } from "../policy/decide.ts";
@@ -19,6 +20,8 @@ export interface NetOptions {
   readonly maxRedirects: number;
   /** Whole call, all hops, in ms. */
   readonly timeoutMs: number;
+  /** Extra trusted certificate authorities (PEM), beside Node's own. */
+  readonly ca?: string;
   /** Called with the exact address and port before each connection (tests refuse all but loopback). */
   readonly onConnect?: (address: string, port: number) => void;
 }
@@ -150,10 +153,12 @@ function readCapped(
  */
 export class AgentPool {
   readonly #limit: number;
+  readonly #ca: string[] | undefined;
   readonly #agents = new Map<string, Agent>();
 
-  constructor(limit: number) {
+  constructor(limit: number, ca?: string) {
     this.#limit = limit;
+    this.#ca = ca === undefined ? undefined : [...rootCertificates, ca];
   }
 
   for(origin: string, address: ResolvedAddress): Agent {
@@ -163,6 +168,7 @@ export class AgentPool {
     else {
       agent = new Agent({
         connect: {
+          ...(this.#ca ? { ca: this.#ca } : {}),
           // TLS still verifies the certificate against the URL's name (undici's server name).
           lookup: ((_host: string, opts: { all?: boolean }, done: (...args: unknown[]) => void) =>
             opts?.all
@@ -241,7 +247,7 @@ export async function hostFetch(
   ctx: PluginContext,
   options: NetOptions,
   raw: unknown,
-  agents: AgentPool = new AgentPool(4),
+  agents: AgentPool = new AgentPool(4, options.ca),
 ): Promise<WireResponse> {
   const req = parseRequest(raw);
   let url: URL;
@@ -312,7 +318,7 @@ async function follow(
 
 /** `locara:net`: a web-standard `fetch` whose every connection is decided, pinned and audited. */
 export function netModule(ctx: PluginContext, options: NetOptions = NET_DEFAULTS): HostModule {
-  const agents = new AgentPool(32);
+  const agents = new AgentPool(32, options.ca);
   return {
     name: "locara:net",
     functions: { fetch: ([request]) => hostFetch(ctx, options, request, agents) },
