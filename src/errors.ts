@@ -22,6 +22,11 @@ export const ERROR_CODES = [
   "LOCARA_E_SANDBOX_CRASH",
   "LOCARA_E_BUNDLE",
   "LOCARA_E_IO",
+  "LOCARA_E_STORE",
+  "LOCARA_E_NOT_FOUND",
+  "LOCARA_E_CONFLICT",
+  "LOCARA_E_PROMPT_PENDING",
+  "LOCARA_E_NO_SERVER",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -207,6 +212,49 @@ export class IoError extends LocaraError {
         path,
         errno,
       },
+    );
+  }
+}
+
+/** The store (Postgres) could not do what was asked: unreachable, or a schema this code does not know. */
+export class StoreError extends LocaraError {
+  constructor(operation: string, explanation: string, options?: ErrorOptions) {
+    super("LOCARA_E_STORE", `the store could not ${operation}: ${explanation}`, { operation }, options);
+  }
+}
+
+/** An installation (or grant, or request) that does not exist. */
+export class NotFoundError extends LocaraError {
+  constructor(what: string, name: string, fix: string) {
+    super("LOCARA_E_NOT_FOUND", `no ${what} ${JSON.stringify(name)}: ${fix}`, { what, name });
+  }
+}
+
+/** Something already exists where it was to be created (a mount path in use). */
+export class ConflictError extends LocaraError {
+  constructor(what: string, name: string, fix: string) {
+    super("LOCARA_E_CONFLICT", `${what} ${JSON.stringify(name)} already exists: ${fix}`, { what, name });
+  }
+}
+
+/** A served request needed an answer to a prompt: it is pending, and the call failed at once. */
+export class PromptPendingError extends LocaraError {
+  constructor(installation: string, id: string, reason: string) {
+    super(
+      "LOCARA_E_PROMPT_PENDING",
+      `${reason}: waiting for an answer (request ${id}): answer it with locara requests, then locara grant ${installation} … or in the console`,
+      { installation, id },
+    );
+  }
+}
+
+/** The command line could not reach a running host. */
+export class NoServerError extends LocaraError {
+  constructor(socket: string, detail: string) {
+    super(
+      "LOCARA_E_NO_SERVER",
+      `no Locara host is answering at ${socket} (${detail}): start one with locara server (or npm start), or set LOCARA_HOME to the home of the one that runs`,
+      { socket },
     );
   }
 }

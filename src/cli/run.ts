@@ -2,6 +2,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { LimitError, SandboxCrashError } from "../errors.ts";
 import { openApp } from "../host/app-session.ts";
+import { locaraHome } from "../host/locara-home.ts";
 import { canPrompt, terminalPrompter } from "../host/prompt.ts";
 import { runEntry } from "../host/run-app.ts";
 import { serveApp } from "../host/serve-app.ts";
@@ -52,7 +53,7 @@ export async function runCommand(
       target,
       approve,
       home: homedir(),
-      locaraHome: process.env.LOCARA_HOME ?? join(homedir(), ".locara"),
+      locaraHome: locaraHome(),
       environment: process.env,
       ...(prompter === undefined ? {} : { prompt: prompter }),
       output: { write: (stream, text) => (stream === "stdout" ? io.out(text) : io.err(text)) },

@@ -19,7 +19,8 @@ export interface AuditEvent {
 }
 
 export interface AuditSink {
-  write(event: AuditEvent): void;
+  /** May return a promise when the sink is full: the caller then waits (records are never dropped). */
+  write(event: AuditEvent): void | Promise<void>;
 }
 
 /** What a plugin knows about the installation it serves. Everything it may touch comes in here. */
@@ -62,8 +63,8 @@ export async function guarded<T>(
   if (decision.grant !== undefined && !consumeGrant(ctx.policy, decision.grant)) {
     decision = decide(ctx.policy, request, ctx.now()); // a once grant was used up meanwhile
   }
-  const audit = (error?: string) =>
-    ctx.audit.write({
+  const audit = async (error?: string) =>
+    await ctx.audit.write({
       v: 1,
       time: new Date(ctx.now()).toISOString(),
       installation: ctx.installation,
@@ -77,22 +78,27 @@ export async function guarded<T>(
     });
   if (decision.state !== "granted") {
     const error = decisionError(decision);
-    audit(error.code);
+    await audit(error.code);
     throw error;
   }
   try {
     const value = await operation();
-    audit();
+    await audit();
     return value;
   } catch (error) {
-    audit(error instanceof LocaraError ? error.code : "error");
+    await audit(error instanceof LocaraError ? error.code : "error");
     throw error;
   }
 }
 
 /** Audit a call that needs no decision (an installation's own storage). */
-export function auditOwn(ctx: PluginContext, call: string, kind: string, resource: string): void {
-  ctx.audit.write({
+export function auditOwn(
+  ctx: PluginContext,
+  call: string,
+  kind: string,
+  resource: string,
+): void | Promise<void> {
+  return ctx.audit.write({
     v: 1,
     time: new Date(ctx.now()).toISOString(),
     installation: ctx.installation,

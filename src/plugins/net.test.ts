@@ -69,7 +69,7 @@ function context(): PluginContext & { events: AuditEvent[] } {
       approvals: approveAll(manifest, "approved"),
       serverRules: { net: { allowPrivate: ["127.0.0.1/32"] } },
     }),
-    audit: { write: (e) => events.push(e) },
+    audit: { write: (e) => void events.push(e) },
     now: () => 0,
     environment: {},
     events,

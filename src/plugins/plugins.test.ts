@@ -48,7 +48,7 @@ function context(
   return {
     installation: "/apps/plug",
     policy,
-    audit: { write: (e) => events.push(e) },
+    audit: { write: (e) => void events.push(e) },
     now: () => 0,
     environment,
     events,

@@ -49,7 +49,7 @@ function context(
   return {
     installation: "/utils/disk_usage",
     policy: compilePolicy({ manifest, installation: "/utils/disk_usage", approvals }),
-    audit: { write: (e) => events.push(e) },
+    audit: { write: (e) => void events.push(e) },
     now: () => 0,
     environment,
     events,

@@ -82,7 +82,7 @@ beforeAll(async () => {
   const ctx: PluginContext = {
     installation: "/apps/paths",
     policy,
-    audit: { write: (e) => events.push(e) },
+    audit: { write: (e) => void events.push(e) },
     now: () => 0,
     environment: {},
   };

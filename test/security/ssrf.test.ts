@@ -91,7 +91,7 @@ function setup(c: Case) {
       approvals: approveAll(manifest, "approved"),
       serverRules: { net: { allowPrivate: c.allowPrivate ?? [] } },
     }),
-    audit: { write: (e) => events.push(e) },
+    audit: { write: (e) => void events.push(e) },
     now: () => 0,
     environment: {},
   };
