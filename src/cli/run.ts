@@ -1,5 +1,4 @@
 import { homedir } from "node:os";
-import { join } from "node:path";
 import { LimitError, SandboxCrashError } from "../errors.ts";
 import { openApp } from "../host/app-session.ts";
 import { locaraHome } from "../host/locara-home.ts";
