@@ -258,3 +258,14 @@ export class NoServerError extends LocaraError {
     );
   }
 }
+
+/** The installation is disabled: nothing of it runs until an admin enables it again. */
+export class DisabledError extends LocaraError {
+  constructor(installation: string, reason: string | null) {
+    super(
+      "LOCARA_E_DISABLED",
+      `app ${installation} is disabled${reason ? ` (${reason})` : ""}: an admin must enable it again: locara app enable ${installation}`,
+      { installation, reason },
+    );
+  }
+}

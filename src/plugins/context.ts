@@ -1,6 +1,6 @@
 import { LocaraError } from "../errors.ts";
 import type { CompiledPolicy } from "../policy/compile.ts";
-import { consumeGrant, decide, decisionError } from "../policy/decide.ts";
+import { consumeGrant, decide, decisionError, grantTerm } from "../policy/decide.ts";
 import type { Decision, DecisionState, PolicyRequest } from "../policy/types.ts";
 
 /** One audited capability call: who, what, the decision and the rule that made it. */
@@ -39,6 +39,11 @@ export interface PluginContext {
   readonly prompt?: (request: PolicyRequest, decision: Decision) => Promise<void>;
   /** Record that the app gave up what this request covers (a deny for the rest of the run). */
   readonly revoke?: (request: PolicyRequest) => Promise<void>;
+  /**
+   * Use up a once-grant where others can see it (the store, shared by every host). False when it
+   * was already used. Without it, a once-grant is used up in this policy only.
+   */
+  readonly consumeOnce?: (grantId: string) => Promise<boolean>;
 }
 
 /**
@@ -57,11 +62,33 @@ export async function guarded<T>(
   const started = performance.now();
   let decision = decide(ctx.policy, request, ctx.now());
   if (decision.state === "prompt" && ctx.prompt) {
-    await ctx.prompt(request, decision);
+    try {
+      await ctx.prompt(request, decision);
+    } catch (error) {
+      // Nobody could answer now (a served request): the call fails, and is audited as refused.
+      const asked = decision;
+      await ctx.audit.write({
+        v: 1,
+        time: new Date(ctx.now()).toISOString(),
+        installation: ctx.installation,
+        call,
+        kind: asked.kind,
+        resource: asked.resource,
+        decision: "denied",
+        rule: asked.rule,
+        durationMs: performance.now() - started,
+        error: error instanceof LocaraError ? error.code : "error",
+      });
+      throw error;
+    }
     decision = decide(ctx.policy, request, ctx.now()); // the answer is now a grant (or not)
   }
-  if (decision.grant !== undefined && !consumeGrant(ctx.policy, decision.grant)) {
-    decision = decide(ctx.policy, request, ctx.now()); // a once grant was used up meanwhile
+  if (decision.grant !== undefined) {
+    const once = grantTerm(ctx.policy, decision.grant) === "once";
+    const used =
+      consumeGrant(ctx.policy, decision.grant) &&
+      (!once || ctx.consumeOnce === undefined || (await ctx.consumeOnce(decision.grant)));
+    if (!used) decision = decide(ctx.policy, request, ctx.now()); // a once grant was used up meanwhile
   }
   const audit = async (error?: string) =>
     await ctx.audit.write({

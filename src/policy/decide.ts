@@ -271,6 +271,16 @@ export function consumeGrant(policy: CompiledPolicy, grantId: string): boolean {
   return false;
 }
 
+/** The term of a grant the policy holds (to know whether using it must be recorded). */
+export function grantTerm(policy: CompiledPolicy, grantId: string): string | undefined {
+  for (const kind of Object.keys(policy.kinds) as CapabilityKind[]) {
+    const kp = policy.kinds[kind];
+    const grant = kp.allowGrants.find((g) => g.id === grantId) ?? kp.denyGrants.find((g) => g.id === grantId);
+    if (grant) return grant.term;
+  }
+  return undefined;
+}
+
 /** The error a plugin raises for a decision that is not granted: the reason, then the fix. */
 export function decisionError(decision: Decision): PermissionError {
   return new PermissionError(decision.code ?? "LOCARA_E_DENIED", `${decision.reason}: ${decision.fix}`, {

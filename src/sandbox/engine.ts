@@ -44,6 +44,8 @@ const BASE_PAGES = 256;
 export interface RequestBudget {
   cpuLeftMs: number;
   readonly wallDeadline: number;
+  /** Ends the request at once (an emergency disable): its reason is what the request throws. */
+  readonly abort?: AbortSignal;
 }
 
 export type GuestResult =
@@ -167,14 +169,20 @@ export class SandboxEngine {
     const start = performance.now();
     const cpuDeadline = start + budget.cpuLeftMs;
     let hit: LimitKind | undefined;
+    let aborted = false;
     this.#runtime.setInterruptHandler(() => {
       const now = performance.now();
-      if (now > cpuDeadline) hit = "cpu";
+      if (budget.abort?.aborted) aborted = true;
+      else if (now > cpuDeadline) hit = "cpu";
       else if (now > budget.wallDeadline) hit = "wall";
-      return hit !== undefined;
+      return hit !== undefined || aborted;
     });
     try {
       const value = this.guard(work);
+      if (aborted) {
+        this.#broken = true; // cut off mid-request: the same as a limit, the engine is replaced
+        throw budget.abort?.reason;
+      }
       if (hit) {
         // An interrupted request can leave promise jobs in the runtime-wide queue that point into
         // its context: the engine is replaced rather than ever running them.

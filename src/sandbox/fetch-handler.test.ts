@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { LimitError } from "../errors.ts";
+import { DisabledError, LimitError } from "../errors.ts";
 import { bundleApp } from "./bundle.ts";
 import { FetchService, type GuestRequest } from "./fetch-handler.ts";
 import { EngineSlot } from "./slot.ts";
@@ -154,6 +154,21 @@ export default app;`,
     expect((await text(service, get("/"))).body).toBe("requests seen by this engine: 1");
     expect(slot.restarts).toBe(1);
     await service.close();
+  });
+
+  it("abort ends the request in progress (waiting on the host) with the reason, and refuses later ones", async () => {
+    // A request busy in guest code holds the host's thread until its CPU limit: nothing can run
+    // abort() meanwhile. One waiting on a host call (here a timer) is ended at once.
+    for (const body of ["await new Promise((r) => setTimeout(r, 1500));"]) {
+      const { service } = await serve(`export default { async fetch() { ${body} return new Response("late"); } };`);
+      const reason = new DisabledError("/apps/web", "incident 42");
+      const pending = service.handle(get("/"));
+      setTimeout(() => service.abort(reason), 50);
+      // The disable, not a limit: CPU (200 ms) and wall (2 s) limits would end it later and differently.
+      await expect(pending).rejects.toBe(reason);
+      await expect(service.handle(get("/"))).rejects.toBe(reason);
+      await service.close();
+    }
   });
 
   it("requests are handled one at a time, each with its own budget", async () => {

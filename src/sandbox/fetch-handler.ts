@@ -149,6 +149,7 @@ class LoadedHandler {
     modules: readonly HostModule[],
     output: OutputSink,
     extra: AppExtras = NO_EXTRAS,
+    abort?: AbortSignal,
   ): Promise<LoadedHandler | { ok: false; error: { name: string; message: string } }> {
     let handler: LoadedHandler | undefined;
     const prepared = prepareContext(engine, modules, {
@@ -166,7 +167,7 @@ class LoadedHandler {
     });
     handler = new LoadedHandler(engine, prepared);
     const vm = prepared.context;
-    const budget = engine.newBudget();
+    const budget = { ...engine.newBudget(), ...(abort ? { abort } : {}) };
     let evaluation: QuickJSHandle | undefined;
     try {
       const failed = engine.run(budget, () => {
@@ -216,10 +217,10 @@ class LoadedHandler {
     return !this.engine.broken && this.#fn !== undefined;
   }
 
-  async call(request: GuestRequest): Promise<FetchOutcome> {
+  async call(request: GuestRequest, abort?: AbortSignal): Promise<FetchOutcome> {
     const vm = this.#context;
     const engine = this.engine;
-    const budget = engine.newBudget();
+    const budget = { ...engine.newBudget(), ...(abort ? { abort } : {}) };
     this.#response = undefined;
     this.#refused = undefined;
     let promise: QuickJSHandle | undefined;
@@ -298,6 +299,7 @@ export class FetchService {
   readonly #output: OutputSink;
   #handler: LoadedHandler | undefined;
   #queue: Promise<unknown> = Promise.resolve();
+  readonly #stop = new AbortController();
 
   readonly #extra: AppExtras;
 
@@ -322,7 +324,16 @@ export class FetchService {
     return next;
   }
 
+  /**
+   * Stop serving at once (an emergency disable): the request in progress ends within one
+   * interrupt poll or host-call wait, throwing `reason`, and so does every later one.
+   */
+  abort(reason: Error): void {
+    this.#stop.abort(reason);
+  }
+
   async #handle(request: GuestRequest): Promise<FetchOutcome> {
+    if (this.#stop.signal.aborted) throw this.#stop.signal.reason;
     if (!this.#handler?.usable) {
       this.#handler?.dispose();
       this.#handler = undefined;
@@ -332,11 +343,12 @@ export class FetchService {
         this.#modules,
         this.#output,
         this.#extra,
+        this.#stop.signal,
       );
       if (!(loaded instanceof LoadedHandler)) return loaded;
       this.#handler = loaded;
     }
-    return this.#handler.call(request);
+    return this.#handler.call(request, this.#stop.signal);
   }
 
   /** Wait for the request in progress, then free the context. */

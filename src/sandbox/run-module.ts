@@ -107,7 +107,16 @@ export async function settle(
     if (calls.ready > 0) continue;
     if (calls.pending === 0) return false;
     const left = budget.wallDeadline - performance.now();
-    if (left <= 0 || !(await settlesWithin(calls.next(), left))) {
+    if (budget.abort?.aborted) {
+      engine.retire();
+      throw budget.abort.reason;
+    }
+    const outcome = left <= 0 ? "late" : await settlesWithin(calls.next(), left, budget.abort);
+    if (outcome === "aborted") {
+      engine.retire(); // the guest still has work queued: it must never run
+      throw budget.abort?.reason;
+    }
+    if (outcome === "late") {
       engine.retire();
       throw new LimitError(engine.installation, "wall", `${engine.limits.wallMsPerRequest} ms per request`, {
         breaks: true,
@@ -130,14 +139,24 @@ export function defaultExport(
   return engine.settle(context, value);
 }
 
-async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
+async function settlesWithin(
+  promise: Promise<void>,
+  ms: number,
+  abort?: AbortSignal,
+): Promise<"settled" | "late" | "aborted"> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
+  let onAbort: (() => void) | undefined;
+  const timeout = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), ms);
+  });
+  const aborted = new Promise<"aborted">((resolve) => {
+    onAbort = () => resolve("aborted");
+    abort?.addEventListener("abort", onAbort, { once: true });
   });
   try {
-    return await Promise.race([promise.then(() => true as const), timeout]);
+    return await Promise.race([promise.then(() => "settled" as const), timeout, aborted]);
   } finally {
     clearTimeout(timer);
+    if (onAbort) abort?.removeEventListener("abort", onAbort);
   }
 }

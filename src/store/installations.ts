@@ -11,6 +11,8 @@ export interface Installation {
   readonly disabledReason: string | null;
   /** The version that serves requests. */
   readonly liveVersion: number;
+  /** The folder it was installed from (what `locara app update PATH` reads again). */
+  readonly source: string;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -28,7 +30,7 @@ export interface Version {
   readonly createdAt: string;
 }
 
-const INSTALLATION = `id, path, name, state, disabled_reason AS "disabledReason", live_version AS "liveVersion",
+const INSTALLATION = `id, path, name, state, disabled_reason AS "disabledReason", live_version AS "liveVersion", source,
   created_at AS "createdAt", updated_at AS "updatedAt"`;
 const VERSION = `installation_id AS "installationId", version, manifest_file AS "manifestFile",
   manifest_text AS "manifestText", bundle, bundle_hash AS "bundleHash", audit, created_by AS "createdBy",
@@ -50,11 +52,11 @@ export async function findInstallationById(db: Queryable, id: string): Promise<I
 
 export async function insertInstallation(
   db: Queryable,
-  row: { id: string; path: string; name: string },
+  row: { id: string; path: string; name: string; source: string },
 ): Promise<void> {
   await db.query(
-    "INSERT INTO installations (id, path, name, state, live_version) VALUES ($1, $2, $3, 'active', 1)",
-    [row.id, row.path, row.name],
+    "INSERT INTO installations (id, path, name, state, live_version, source) VALUES ($1, $2, $3, 'active', 1, $4)",
+    [row.id, row.path, row.name, row.source],
   );
 }
 

@@ -17,6 +17,7 @@ CREATE TABLE installations (
   state text NOT NULL CHECK (state IN ('active', 'disabled')),
   disabled_reason text,
   live_version int NOT NULL,
+  source text NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
 );

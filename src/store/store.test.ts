@@ -54,7 +54,7 @@ describe.each(targets)("the store on $name", ({ fresh, skip }) => {
   const install = async (path: string) => {
     const id = randomUUID();
     await db.transaction(async (tx) => {
-      await insertInstallation(tx, { id, path, name: path.slice(1) });
+      await insertInstallation(tx, { id, path, name: path.slice(1), source: "/src" });
       await insertVersion(tx, {
         installationId: id,
         version: 1,
@@ -87,7 +87,7 @@ describe.each(targets)("the store on $name", ({ fresh, skip }) => {
     // A failing step rolls the whole transaction back.
     await expect(
       db.transaction(async (tx) => {
-        await insertInstallation(tx, { id: randomUUID(), path: "/half", name: "half" });
+        await insertInstallation(tx, { id: randomUUID(), path: "/half", name: "half", source: "/src" });
         throw new Error("bundle failed");
       }),
     ).rejects.toThrow("bundle failed");
