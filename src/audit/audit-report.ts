@@ -49,7 +49,8 @@ export interface AuditReport {
 
 const FS_READ = new Set(["readFile", "readTextFile", "readDir", "stat"]);
 const FS_WRITE = new Set(["writeFile", "appendFile", "mkdir", "remove", "rename"]);
-const isDynamic = (a: LiteralArg | undefined) => a === undefined || a === DYNAMIC || (typeof a === "object" && a !== null && !Array.isArray(a));
+const isDynamic = (a: LiteralArg | undefined) =>
+  a === undefined || a === DYNAMIC || (typeof a === "object" && a !== null && !Array.isArray(a));
 const text = (a: LiteralArg | undefined) => (typeof a === "string" ? a : undefined);
 
 /** The policy requests a call makes, as far as its literal arguments tell; `dynamic` where not. */
@@ -76,10 +77,15 @@ function requestsOf(use: CodeUse): { kind?: string; requests: PolicyRequest[]; d
         : { kind: "sys", requests: [{ kind: "sys", resource: text(a0)! }] };
     case "locara:run": {
       const command = text(a0);
-      if (command === undefined) return { kind: "run", requests: [], dynamic: "the command is computed at run time" };
+      if (command === undefined)
+        return { kind: "run", requests: [], dynamic: "the command is computed at run time" };
       const args = a1 === undefined ? [] : a1;
       if (!Array.isArray(args) || args.some((x) => typeof x !== "string")) {
-        return { kind: "run", requests: [{ kind: "run", argv: [command] }], dynamic: "arguments computed at run time" };
+        return {
+          kind: "run",
+          requests: [{ kind: "run", argv: [command] }],
+          dynamic: "arguments computed at run time",
+        };
       }
       return { kind: "run", requests: [{ kind: "run", argv: [command, ...(args as string[])] }] };
     }
@@ -136,7 +142,8 @@ export function auditApp(options: {
         }
         return { ...base, resource, verdict: "undeclared", why: decision.reason };
       }
-      if (decision.permission) usedBy.set(decision.permission, [...(usedBy.get(decision.permission) ?? []), use.at]);
+      if (decision.permission)
+        usedBy.set(decision.permission, [...(usedBy.get(decision.permission) ?? []), use.at]);
     }
     if (found.dynamic) {
       if (kind) kindsUsedDynamically.add(kind);
@@ -148,15 +155,29 @@ export function auditApp(options: {
           }
         }
       }
-      return { ...base, ...(resource === undefined ? {} : { resource }), verdict: "dynamic", why: found.dynamic };
+      return {
+        ...base,
+        ...(resource === undefined ? {} : { resource }),
+        verdict: "dynamic",
+        why: found.dynamic,
+      };
     }
     return { ...base, ...(resource === undefined ? {} : { resource }), verdict: "declared" };
   });
   const declared: AuditedPermission[] = manifest.permissions.map((p) => {
     const at = usedBy.get(p.key) ?? [];
     // A computed use of the same kind might be the one that needs it: not a hint then.
-    const usedAt = at.length === 0 && kindsUsedDynamically.has(p.kind) && p.kind !== "run" ? ["(computed at run time)"] : at;
-    return { kind: p.kind, text: p.text, key: p.key, ...(p.reason === undefined ? {} : { reason: p.reason }), usedAt };
+    const usedAt =
+      at.length === 0 && kindsUsedDynamically.has(p.kind) && p.kind !== "run"
+        ? ["(computed at run time)"]
+        : at;
+    return {
+      kind: p.kind,
+      text: p.text,
+      key: p.key,
+      ...(p.reason === undefined ? {} : { reason: p.reason }),
+      usedAt,
+    };
   });
   return {
     app: manifest.name,
@@ -177,13 +198,16 @@ const callText = (use: CodeUse) => {
       : Array.isArray(a)
         ? `[${a.map(show).join(", ")}]`
         : JSON.stringify(a);
-  const name = use.module === "locara:net" && use.fn === "fetch" ? "fetch" : `${use.module.slice(7)}.${use.fn}`;
+  const name =
+    use.module === "locara:net" && use.fn === "fetch" ? "fetch" : `${use.module.slice(7)}.${use.fn}`;
   return `${name}(${use.args.map(show).join(", ")})`;
 };
 
 /** The report as people read it (Clace's shape): declared permissions, then what the code does. */
 export function formatAuditReport(report: AuditReport, states?: ReadonlyMap<string, string>): string {
-  const lines: string[] = [`Audit of ${report.app} ${report.version} (bundle sha256:${report.bundleHash.slice(0, 12)})`];
+  const lines: string[] = [
+    `Audit of ${report.app} ${report.version} (bundle sha256:${report.bundleHash.slice(0, 12)})`,
+  ];
   lines.push("", "Declared permissions:");
   if (report.declared.length === 0) lines.push("  (none)");
   for (const d of report.declared) {

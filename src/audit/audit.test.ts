@@ -17,7 +17,8 @@ permissions:
   net: [{ host: api.example.com, reason: "the sync service" }]
 `);
 
-const audit = (code: string) => auditApp({ manifest, bundle: { code, hash: "ab".repeat(32) }, home: "/home/ada" });
+const audit = (code: string) =>
+  auditApp({ manifest, bundle: { code, hash: "ab".repeat(32) }, home: "/home/ada" });
 
 describe("the static audit reads what the code calls, without running it", () => {
   it("finds calls through named, renamed and namespace imports and the global fetch, with literal arguments", () => {
@@ -78,7 +79,9 @@ await fetch("https://api.openai.com/v1/chat");`);
     expect(text).toContain("run du -sh -- *  [pending]");
     expect(text).toContain("reason: measure folders; used at src/app.ts:5");
     expect(text).toContain('src/app.ts:6  run.run("rm", ["-rf", "/tmp/x"])');
-    expect(text).toContain("Declared but never used by the code (least privilege: consider removing):\n  fs.read /srv/unused");
+    expect(text).toContain(
+      "Declared but never used by the code (least privilege: consider removing):\n  fs.read /srv/unused",
+    );
   });
 
   it("computed arguments are checked at run time; a declared command with computed arguments counts as used", () => {

@@ -28,7 +28,10 @@ function literal(node: AnyNode | null | undefined, depth = 0): LiteralArg {
   if (!node || depth > 8) return DYNAMIC;
   if (node.type === "Literal") {
     const value = node.value as unknown;
-    return typeof value === "string" || typeof value === "number" || typeof value === "boolean" || value === null
+    return typeof value === "string" ||
+      typeof value === "number" ||
+      typeof value === "boolean" ||
+      value === null
       ? value
       : DYNAMIC;
   }
@@ -41,7 +44,11 @@ function literal(node: AnyNode | null | undefined, depth = 0): LiteralArg {
       e?.type === "SpreadElement" ? DYNAMIC : literal(e, depth + 1),
     );
   }
-  if (node.type === "UnaryExpression" && node.operator === "-" && (node.argument as AnyNode).type === "Literal") {
+  if (
+    node.type === "UnaryExpression" &&
+    node.operator === "-" &&
+    (node.argument as AnyNode).type === "Literal"
+  ) {
     const v = (node.argument as AnyNode).value;
     return typeof v === "number" ? -v : DYNAMIC;
   }
@@ -54,7 +61,8 @@ function* children(node: AnyNode): Generator<AnyNode> {
     if (key === "loc" || key === "start" || key === "end") continue;
     const value = node[key];
     if (Array.isArray(value)) {
-      for (const v of value) if (v && typeof v === "object" && typeof (v as AnyNode).type === "string") yield v as AnyNode;
+      for (const v of value)
+        if (v && typeof v === "object" && typeof (v as AnyNode).type === "string") yield v as AnyNode;
     } else if (value && typeof value === "object" && typeof (value as AnyNode).type === "string") {
       yield value as AnyNode;
     }
@@ -105,7 +113,8 @@ export function findCodeUses(code: string, app: string): { uses: CodeUse[]; impo
         const fn =
           spec.type === "ImportDefaultSpecifier"
             ? "default"
-            : ((spec.imported as { name?: string; value?: string }).name ?? String((spec.imported as { value?: string }).value));
+            : ((spec.imported as { name?: string; value?: string }).name ??
+              String((spec.imported as { value?: string }).value));
         named.set(local, { module, fn });
         names.add(fn);
       }
@@ -132,7 +141,8 @@ export function findCodeUses(code: string, app: string): { uses: CodeUse[]; impo
         const property = (callee.property as { name: string }).name;
         const module = namespaces.get(object);
         if (module) target = { module, fn: property };
-        else if (object === "globalThis" && property === "fetch") target = { module: "locara:net", fn: "fetch" };
+        else if (object === "globalThis" && property === "fetch")
+          target = { module: "locara:net", fn: "fetch" };
       }
       if (target) {
         uses.push({ ...target, args: (node.arguments as AnyNode[]).map((a) => literal(a)), at: where(node) });

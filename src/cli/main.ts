@@ -2,10 +2,13 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { InvalidInputError } from "../errors.ts";
 import { CAPABILITY_KINDS } from "../manifest/kinds.ts";
+import { registerAccessCommands } from "./access-commands.ts";
+import { registerAppCommands } from "./app-commands.ts";
 import { EXIT, type Io, processIo, reportError } from "./io.ts";
 import { manifestCheck } from "./manifest-check.ts";
 import { policyCheck } from "./policy-check.ts";
 import { runCommand } from "./run.ts";
+import { registerServerCommand } from "./server-command.ts";
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
@@ -123,6 +126,9 @@ function program(io: Io, setExit: (code: number) => void): Command {
         setExit(reportError(io, error, json));
       }
     });
+  registerServerCommand(root, io, setExit);
+  registerAppCommands(root, io, setExit);
+  registerAccessCommands(root, io, setExit);
   return root;
 }
 

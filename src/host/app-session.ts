@@ -107,12 +107,18 @@ export async function openApp(options: AppOptions): Promise<AppSession> {
   /** Lasting answers from the grants file; once-answers and revocations live only in this run. */
   const remembered: Grant[] = await loadGrants(grantsPath);
   let grants: Grant[] = [...remembered];
+  const pins: Record<string, string> = {};
+  for (const p of manifest.permissions) {
+    const pin = p.kind === "run" ? resolveProgram((p.scope as RunScope).command, pathEnv) : undefined;
+    if (pin) pins[p.key] = pin;
+  }
   const compile = () =>
     compilePolicy({
       manifest,
       installation: app,
       home: options.home,
       approvals,
+      pins,
       grants,
       ...(options.serverRules === undefined ? {} : { serverRules: options.serverRules }),
     });

@@ -1,40 +1,15 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { IoError, LocaraError } from "../errors.ts";
-import { FetchService, type GuestRequest, RESPONSE_LIMITS } from "../sandbox/fetch-handler.ts";
+import { FetchService } from "../sandbox/fetch-handler.ts";
 import type { AppSession } from "./app-session.ts";
-
-/** Largest request body passed to an app. */
-export const REQUEST_BODY_LIMIT = RESPONSE_LIMITS.bodyBytes;
+import { guestRequest, plain, REQUEST_BODY_LIMIT, readBody, writeResponse } from "./http-bridge.ts";
 
 export interface ServingApp {
   /** Where the app answers, e.g. `http://127.0.0.1:8000/`. */
   readonly url: string;
   /** Stop accepting requests, finish the one in progress, free the sandbox. */
   close(): Promise<void>;
-}
-
-async function readBody(req: IncomingMessage): Promise<Uint8Array | "too large"> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > REQUEST_BODY_LIMIT) return "too large";
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
-function plain(res: ServerResponse, status: number, text: string): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  res.writeHead(status, {
-    "content-type": "text/plain; charset=utf-8",
-    "content-length": Buffer.byteLength(text),
-  });
-  res.end(text);
 }
 
 /**
@@ -59,17 +34,12 @@ export async function serveApp(session: AppSession, port: number): Promise<Servi
         plain(res, 413, `request body larger than ${REQUEST_BODY_LIMIT} bytes\n`);
         return;
       }
-      const headers: [string, string][] = [];
-      for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-        headers.push([req.rawHeaders[i]!.toLowerCase(), req.rawHeaders[i + 1]!]);
-      }
       const address = server.address() as AddressInfo;
-      const request: GuestRequest = {
-        method: req.method ?? "GET",
-        url: new URL(req.url ?? "/", `http://127.0.0.1:${address.port}`).href,
-        headers,
-        body: body.length > 0 ? body : null,
-      };
+      const request = guestRequest(
+        req,
+        new URL(req.url ?? "/", `http://127.0.0.1:${address.port}`).href,
+        body,
+      );
       const outcome = await service.handle(request);
       if (!outcome.ok) {
         report(
@@ -78,15 +48,7 @@ export async function serveApp(session: AppSession, port: number): Promise<Servi
         plain(res, 500, "Internal Server Error\n");
         return;
       }
-      const { status, statusText, headers: answer, body: bytes } = outcome.response;
-      const grouped = new Map<string, string[]>();
-      for (const [name, value] of answer) grouped.set(name, [...(grouped.get(name) ?? []), value]);
-      grouped.delete("content-length");
-      grouped.delete("transfer-encoding");
-      for (const [name, values] of grouped) res.setHeader(name, values.length === 1 ? values[0]! : values);
-      res.setHeader("content-length", bytes.length);
-      res.writeHead(status, statusText || undefined);
-      res.end(req.method === "HEAD" ? undefined : bytes);
+      writeResponse(res, outcome.response, request.method);
     } catch (error) {
       report(error instanceof LocaraError ? error.message : `internal error: ${String(error)}`);
       plain(res, 500, "Internal Server Error\n");

@@ -44,6 +44,8 @@ export interface PluginContext {
    * was already used. Without it, a once-grant is used up in this policy only.
    */
   readonly consumeOnce?: (grantId: string) => Promise<boolean>;
+  /** Bring `policy` up to date with the last change notice before deciding (server mode). */
+  readonly fresh?: () => Promise<void>;
 }
 
 /**
@@ -60,6 +62,7 @@ export async function guarded<T>(
   operation: () => T | Promise<T>,
 ): Promise<T> {
   const started = performance.now();
+  await ctx.fresh?.();
   let decision = decide(ctx.policy, request, ctx.now());
   if (decision.state === "prompt" && ctx.prompt) {
     try {

@@ -139,22 +139,10 @@ export function compilePolicy(input: PolicyInput): CompiledPolicy {
     if (!isCapabilityKind(approval.kind))
       throw new InvalidInputError("approvals", `unknown capability kind ${JSON.stringify(approval.kind)}`);
     const parsed = parseScope(approval.kind, approval.scope, "allow", `approval for ${approval.kind}`);
-    const pinned = approval.pinned;
-    // A pin is what the run plugin compares the resolved program against: it must be canonical.
-    if (
-      pinned !== undefined &&
-      (!pinned.startsWith("/") ||
-        pinned.includes("\0") ||
-        posix.normalize(pinned) !== pinned ||
-        pinned.split("/").includes(".."))
-    ) {
-      throw new InvalidInputError(
-        "approvals",
-        `${approval.kind} ${parsed.text}: pinned ${JSON.stringify(pinned)} must be a normalised absolute path`,
-      );
-    }
+    checkPin(approval.pinned, `${approval.kind} ${parsed.text}`);
     approvals.set(permissionKey(approval.kind, parsed.text), approval);
   }
+  for (const [key, pin] of Object.entries(input.pins ?? {})) checkPin(pin, key);
 
   const buckets = new Map<CapabilityKind, { deny: Item[]; allow: Item[] }>();
   const bucket = (kind: CapabilityKind) => {
@@ -172,7 +160,10 @@ export function compilePolicy(input: PolicyInput): CompiledPolicy {
     const approval = approvals.get(p.key);
     if (approval?.pinned !== undefined && p.kind !== "run")
       warnings.push(`approval for ${p.key}: pinned only applies to run`);
-    const pinned = approval?.pinned !== undefined && p.kind === "run" ? { pinned: approval.pinned } : {};
+    // A permission not yet answered is matched by the program it will be pinned to, so that a call
+    // of it is reported as pending rather than undeclared; it is refused either way.
+    const pin = approval?.pinned ?? (approval === undefined ? input.pins?.[p.key] : undefined);
+    const pinned = pin !== undefined && p.kind === "run" ? { pinned: pin } : {};
     const ref: RuleRef = {
       at: p.at,
       text: p.text,
@@ -265,6 +256,22 @@ export function compilePolicy(input: PolicyInput): CompiledPolicy {
 }
 
 /** Approvals giving every declared permission the same answer: for tests, examples and `policy check`. */
+/** A pin is what the run plugin compares the resolved program against: it must be canonical. */
+function checkPin(pinned: string | undefined, what: string): void {
+  if (
+    pinned !== undefined &&
+    (!pinned.startsWith("/") ||
+      pinned.includes("\0") ||
+      posix.normalize(pinned) !== pinned ||
+      pinned.split("/").includes(".."))
+  ) {
+    throw new InvalidInputError(
+      "approvals",
+      `${what}: pinned ${JSON.stringify(pinned)} must be a normalised absolute path`,
+    );
+  }
+}
+
 export function approveAll(manifest: PolicyInput["manifest"], state: ApprovalState): Approval[] {
   return manifest.permissions.map((p) => ({ kind: p.kind, scope: p.entry, state }));
 }

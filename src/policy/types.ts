@@ -90,6 +90,11 @@ export interface PolicyInput {
   /** The home folder that `~` stands for. Required when a scope or request uses `~`. */
   readonly home?: string;
   readonly approvals?: readonly Approval[];
+  /**
+   * `run` only, by permission key: the program each declared command resolves to on this host,
+   * used for permissions not yet answered so that their calls are reported as pending.
+   */
+  readonly pins?: Readonly<Record<string, string>>;
   readonly grants?: readonly Grant[];
   readonly serverRules?: ServerRules;
   /** Emergency disable: every request is denied. */

@@ -160,7 +160,9 @@ export default app;`,
     // A request busy in guest code holds the host's thread until its CPU limit: nothing can run
     // abort() meanwhile. One waiting on a host call (here a timer) is ended at once.
     for (const body of ["await new Promise((r) => setTimeout(r, 1500));"]) {
-      const { service } = await serve(`export default { async fetch() { ${body} return new Response("late"); } };`);
+      const { service } = await serve(
+        `export default { async fetch() { ${body} return new Response("late"); } };`,
+      );
       const reason = new DisabledError("/apps/web", "incident 42");
       const pending = service.handle(get("/"));
       setTimeout(() => service.abort(reason), 50);

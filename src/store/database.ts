@@ -15,6 +15,8 @@ export interface Database {
   readonly pool: pg.Pool;
   /** The URL without its password, for messages. */
   readonly where: string;
+  /** The full URL (password included): for the change listener's own connection; never print it. */
+  readonly url: string;
   /** Present when this host started its own Postgres. */
   readonly embedded?: EmbeddedDatabase;
   /** Run `work` in one transaction: all of it is recorded, or none. */
@@ -83,6 +85,7 @@ export async function openDatabase(options: {
   return {
     pool,
     where: redact(url),
+    url,
     ...(embedded ? { embedded } : {}),
     async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
       const client = await pool.connect().catch((error: unknown) => {

@@ -98,11 +98,16 @@ export async function latestVersion(db: Queryable, installationId: string): Prom
   return rows[0]?.v ?? 0;
 }
 
-export async function setLiveVersion(db: Queryable, id: string, version: number): Promise<void> {
-  await db.query("UPDATE installations SET live_version = $2, updated_at = now() WHERE id = $1", [
-    id,
-    version,
-  ]);
+export async function setLiveVersion(
+  db: Queryable,
+  id: string,
+  version: number,
+  source: string,
+): Promise<void> {
+  await db.query(
+    "UPDATE installations SET live_version = $2, source = $3, updated_at = now() WHERE id = $1",
+    [id, version, source],
+  );
 }
 
 export async function setState(

@@ -1,0 +1,245 @@
+import { randomUUID } from "node:crypto";
+import { DisabledError, PromptPendingError } from "../errors.ts";
+import { parseManifest } from "../manifest/parse.ts";
+import type { RunScope } from "../manifest/scopes/types.ts";
+import type { Manifest } from "../manifest/types.ts";
+import type { AuditSink, PluginContext } from "../plugins/context.ts";
+import { envModule } from "../plugins/env.ts";
+import { fsModule } from "../plugins/fs.ts";
+import { kvModule } from "../plugins/kv.ts";
+import { NET_DEFAULTS, netModule } from "../plugins/net.ts";
+import { FETCH_GLOBAL_MODULE, FETCH_GLOBAL_SOURCE } from "../plugins/net-guest.ts";
+import { permissionsModule } from "../plugins/permissions.ts";
+import { RUN_DEFAULTS, runCommandModule } from "../plugins/run.ts";
+import { resolveProgram } from "../plugins/run-program.ts";
+import { sysModule } from "../plugins/sys.ts";
+import { type CompiledPolicy, compilePolicy } from "../policy/compile.ts";
+import { grantScopeFor } from "../policy/decide.ts";
+import { capability } from "../policy/registry.ts";
+import { type FetchOutcome, FetchService, type GuestRequest, NO_EXTRAS } from "../sandbox/fetch-handler.ts";
+import type { OutputSink } from "../sandbox/guest-runtime.ts";
+import { sandboxLimits } from "../sandbox/limits.ts";
+import { EngineSlot } from "../sandbox/slot.ts";
+import { notifyChange } from "../store/changes.ts";
+import type { Database } from "../store/database.ts";
+import { findInstallationById, findVersion, type Installation } from "../store/installations.ts";
+import { PostgresKv } from "../store/kv-store.ts";
+import {
+  approvalsOf,
+  consumeGrant,
+  insertGrant,
+  liveGrants,
+  serverRules,
+} from "../store/permissions-store.ts";
+import { addPendingRequest } from "../store/requests-store.ts";
+
+/** What every installation's runtime shares with the host. */
+export interface RuntimeEnvironment {
+  readonly db: Database;
+  readonly audit: AuditSink;
+  /** The host user's home: what `~` means in scopes and paths. */
+  readonly userHome: string;
+  /** The host's environment: what `locara:env` reads (only granted names). */
+  readonly environment: Readonly<Record<string, string | undefined>>;
+  readonly output: OutputSink;
+}
+
+interface Loaded {
+  readonly installation: Installation;
+  readonly manifest: Manifest;
+  readonly policy: CompiledPolicy;
+  readonly code: string;
+}
+
+/**
+ * One installation as the host runs it: its policy compiled from the store (approvals, grants,
+ * server rules, the live version's manifest), its sandbox, its plugins. Invariant: a decision is
+ * never made on a policy older than the last change notice received: `invalidate()` marks it
+ * stale and every plugin call waits for the reload first.
+ */
+export class InstallationRuntime {
+  readonly id: string;
+  readonly #env: RuntimeEnvironment;
+  #loaded: { generation: number; value: Loaded } | undefined;
+  #loading: { generation: number; promise: Promise<Loaded> } | undefined;
+  #generation = 0;
+  #service: { version: number; service: FetchService; slot: EngineSlot } | undefined;
+  readonly #ctx: PluginContext;
+
+  get #pathEnv(): string {
+    return this.#env.environment.PATH ?? RUN_DEFAULTS.pathEnv!;
+  }
+
+  constructor(id: string, env: RuntimeEnvironment) {
+    this.id = id;
+    this.#env = env;
+    const runtime = this;
+    this.#ctx = {
+      get installation() {
+        return runtime.#loaded?.value.installation.path ?? id;
+      },
+      get policy() {
+        const loaded = runtime.#loaded;
+        if (!loaded) throw new Error("the installation's policy is not loaded");
+        return loaded.value.policy;
+      },
+      fresh: () => this.#fresh(),
+      audit: env.audit,
+      now: Date.now,
+      environment: env.environment,
+      // In server mode nobody waits at a terminal: the question becomes a pending request.
+      prompt: async (request, decision) => {
+        const pendingId = await addPendingRequest(env.db.pool, {
+          id: `r-${randomUUID().slice(0, 8)}`,
+          installationId: id,
+          kind: decision.kind,
+          resource: decision.resource,
+          request: { ...request, scope: grantScopeFor(this.#ctx.policy, request) },
+          reason: decision.reason,
+        });
+        throw new PromptPendingError(this.#ctx.installation, pendingId, decision.reason);
+      },
+      // The app gives something up: a deny grant every host applies.
+      revoke: async (request) => {
+        await env.db.transaction(async (tx) => {
+          await insertGrant(tx, id, {
+            id: `r-${randomUUID().slice(0, 8)}`,
+            kind: capability(request.kind).kind,
+            scope: grantScopeFor(this.#ctx.policy, request),
+            effect: "deny",
+            term: "always",
+            by: "app",
+          });
+          await notifyChange(tx, id);
+        });
+        this.invalidate();
+        await this.#fresh();
+      },
+      consumeOnce: async (grantId) => {
+        const used = await consumeGrant(env.db.pool, grantId);
+        await notifyChange(env.db.pool, id);
+        return used;
+      },
+    };
+  }
+
+  /** A change notice arrived (or the host changed something itself): reload before deciding again. */
+  invalidate(): void {
+    this.#generation++;
+  }
+
+  async #fresh(): Promise<void> {
+    await this.load();
+  }
+
+  /** The installation, its live manifest and its policy, as the store has them after the last notice. */
+  async load(): Promise<Loaded> {
+    for (;;) {
+      const generation = this.#generation;
+      if (this.#loaded?.generation === generation) return this.#loaded.value;
+      if (this.#loading?.generation !== generation) {
+        const promise = this.#read();
+        this.#loading = { generation, promise };
+        promise.then(
+          (value) => {
+            if ((this.#loaded?.generation ?? -1) < generation) this.#loaded = { generation, value };
+          },
+          () => {
+            if (this.#loading?.generation === generation) this.#loading = undefined;
+          },
+        );
+      }
+      const value = await this.#loading!.promise;
+      if (this.#generation === generation) return value;
+    }
+  }
+
+  async #read(): Promise<Loaded> {
+    const db = this.#env.db.pool;
+    const installation = await findInstallationById(db, this.id);
+    if (!installation) throw new DisabledError(this.id, "deleted");
+    const [version, approvals, grants, rules] = await Promise.all([
+      findVersion(db, this.id, installation.liveVersion),
+      approvalsOf(db, this.id),
+      liveGrants(db, this.id),
+      serverRules(db),
+    ]);
+    if (!version) throw new DisabledError(installation.path, "its live version is missing");
+    const manifest = parseManifest(version.manifestText, { file: version.manifestFile });
+    const pins: Record<string, string> = {};
+    for (const p of manifest.permissions) {
+      const pin = p.kind === "run" ? resolveProgram((p.scope as RunScope).command, this.#pathEnv) : undefined;
+      if (pin) pins[p.key] = pin;
+    }
+    const policy = compilePolicy({
+      manifest,
+      installation: installation.path,
+      home: this.#env.userHome,
+      approvals,
+      pins,
+      grants,
+      serverRules: rules,
+    });
+    return { installation, manifest, policy, code: version.bundle };
+  }
+
+  /** Serve one request with the live version's fetch handler. Disabled apps refuse at once. */
+  async handle(request: GuestRequest): Promise<FetchOutcome> {
+    const loaded = await this.load();
+    const { installation, manifest } = loaded;
+    if (installation.state === "disabled")
+      throw new DisabledError(installation.path, installation.disabledReason);
+    if (this.#service?.version !== installation.liveVersion) {
+      // A new version went live: later requests use its code; the old sandbox finishes and goes.
+      const old = this.#service;
+      const slot = new EngineSlot(installation.path, sandboxLimits(manifest.limits));
+      const env = this.#env;
+      const ctx = this.#ctx;
+      const modules = [
+        envModule(ctx),
+        sysModule(ctx),
+        kvModule(ctx, new PostgresKv(env.db.pool, this.id)),
+        fsModule(ctx),
+        permissionsModule(ctx),
+        runCommandModule(ctx, {
+          ...RUN_DEFAULTS,
+          pathEnv: env.environment.PATH ?? RUN_DEFAULTS.pathEnv,
+          maxTimeoutMs: manifest.limits.wallMsPerRequest,
+        }),
+        netModule(ctx, { ...NET_DEFAULTS, timeoutMs: manifest.limits.wallMsPerRequest }),
+      ];
+      const extras = manifest.permissions.some((p) => p.kind === "net")
+        ? {
+            modules: new Map([[FETCH_GLOBAL_MODULE, FETCH_GLOBAL_SOURCE]]),
+            preamble: `import "${FETCH_GLOBAL_MODULE}";\n`,
+          }
+        : NO_EXTRAS;
+      this.#service = {
+        version: installation.liveVersion,
+        slot,
+        service: new FetchService(slot, loaded.code, modules, env.output, extras),
+      };
+      if (old) void old.service.close().then(() => old.slot.dispose());
+    }
+    return this.#service.service.handle(request);
+  }
+
+  /** Emergency disable: end what runs now, refuse the rest (until a reload finds it enabled). */
+  stop(reason: Error): void {
+    const current = this.#service;
+    this.#service = undefined;
+    if (current) {
+      current.service.abort(reason);
+      void current.service.close().then(() => current.slot.dispose());
+    }
+  }
+
+  async close(): Promise<void> {
+    const current = this.#service;
+    this.#service = undefined;
+    if (current) {
+      await current.service.close();
+      await current.slot.dispose();
+    }
+  }
+}

@@ -1,0 +1,145 @@
+import { chmod, rm, stat } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import { type AddressInfo, connect } from "node:net";
+import { getRequestListener } from "@hono/node-server";
+import { DisabledError, IoError, LocaraError } from "../errors.ts";
+import type { Host } from "../host/host.ts";
+import { guestRequest, plain, REQUEST_BODY_LIMIT, readBody, writeResponse } from "../host/http-bridge.ts";
+import { adminApi } from "./admin-api.ts";
+
+export interface RunningServer {
+  /** The admin API's Unix socket (mode 0600). */
+  readonly socket: string;
+  /** Where apps are served, e.g. `http://127.0.0.1:8080/`. */
+  readonly appsUrl: string;
+  close(): Promise<void>;
+}
+
+/** Whether something answers on a Unix socket (a live host), or it is a leftover file. */
+function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(path);
+    probe.once("connect", () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once("error", () => resolve(false));
+  });
+}
+
+function listen(
+  server: Server,
+  target: { port: number; host: string } | string,
+  what: string,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        new IoError(
+          "host",
+          "listen on",
+          typeof target === "string" ? target : `${target.host}:${target.port}`,
+          error.code ?? "error",
+          `the ${what} cannot listen there: pass another --port, or stop what holds it`,
+        ),
+      ),
+    );
+    if (typeof target === "string") server.listen(target, () => resolve());
+    else server.listen(target.port, target.host, () => resolve());
+  });
+}
+
+/**
+ * Serve a host: the admin API on `socket` (created with mode 0600: whoever can open it is an
+ * admin) and the apps on 127.0.0.1:`port`, each request routed to the installation mounted at the
+ * longest matching path with the mount prefix stripped. Route access control arrives with the
+ * serving issue; until then the listener is loopback only.
+ */
+export async function startServer(options: {
+  host: Host;
+  socket: string;
+  port: number;
+  adminToken?: string;
+  log?: (line: string) => void;
+}): Promise<RunningServer> {
+  const { host } = options;
+  const log = options.log ?? (() => {});
+  if (await stat(options.socket).catch(() => undefined)) {
+    if (await socketAnswers(options.socket)) {
+      throw new IoError(
+        "host",
+        "listen on",
+        options.socket,
+        "EADDRINUSE",
+        "another host is running with this LOCARA_HOME: stop it first",
+      );
+    }
+    await rm(options.socket, { force: true }); // left behind by a host that was killed
+  }
+  const admin = createServer(getRequestListener(adminApi(host).fetch));
+  const previous = process.umask(0o177); // the socket is created 0600, never briefly wider
+  try {
+    await listen(admin, options.socket, "admin API");
+  } finally {
+    process.umask(previous);
+  }
+  await chmod(options.socket, 0o600);
+
+  const remote = options.adminToken
+    ? getRequestListener(adminApi(host, { token: options.adminToken }).fetch)
+    : undefined;
+  const apps = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? "/", "http://127.0.0.1");
+      if (url.pathname.startsWith("/_locara/api/")) {
+        if (!remote) return plain(res, 404, "not found\n");
+        req.url = url.pathname.slice("/_locara/api".length) + url.search;
+        return void remote(req, res);
+      }
+      const route = await host.route(url.pathname);
+      if (!route) return plain(res, 404, `no app is mounted at ${url.pathname}\n`);
+      const body = await readBody(req);
+      if (body === "too large")
+        return plain(res, 413, `request body larger than ${REQUEST_BODY_LIMIT} bytes\n`);
+      const origin = `http://${req.headers.host && /^[\w.:[\]-]+$/.test(req.headers.host) ? req.headers.host : "127.0.0.1"}`;
+      const request = guestRequest(req, new URL(route.rest + url.search, origin).href, body);
+      const outcome = await host.handle(route, request);
+      if (!outcome.ok) {
+        log(
+          `app ${route.mount} failed on ${request.method} ${url.pathname}: ${outcome.error.name}: ${outcome.error.message}`,
+        );
+        return plain(res, 500, "Internal Server Error\n");
+      }
+      writeResponse(res, outcome.response, request.method);
+    } catch (error) {
+      if (error instanceof DisabledError) return plain(res, 503, `${error.message}\n`);
+      log(error instanceof LocaraError ? error.message : `internal error: ${String(error)}`);
+      plain(
+        res,
+        error instanceof LocaraError && error.code === "LOCARA_E_STORE" ? 503 : 500,
+        "Internal Server Error\n",
+      );
+    }
+  });
+  try {
+    await listen(apps, { port: options.port, host: "127.0.0.1" }, "app listener");
+  } catch (error) {
+    admin.close();
+    await rm(options.socket, { force: true });
+    throw error;
+  }
+  const { port } = apps.address() as AddressInfo;
+  return {
+    socket: options.socket,
+    appsUrl: `http://127.0.0.1:${port}/`,
+    async close() {
+      apps.closeIdleConnections();
+      admin.closeIdleConnections();
+      await Promise.all([
+        new Promise<void>((r) => apps.close(() => r())),
+        new Promise<void>((r) => admin.close(() => r())),
+      ]);
+      await rm(options.socket, { force: true });
+    },
+  };
+}
