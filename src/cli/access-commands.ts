@@ -134,7 +134,10 @@ export function registerAccessCommands(root: Command, io: Io, setExit: Exit): vo
           opts.json ? events.map((e) => JSON.stringify(e)).join("\n") : events.map(formatEvent).join("\n");
         let { events } = await adminCall<{ events: StoredAuditEvent[] }>("GET", query());
         if (!opts.follow)
-          return { json: events, text: events.length ? `${print(events)}\n` : "no matching events\n" };
+          return {
+            json: undefined,
+            text: events.length ? `${print(events)}\n` : opts.json ? "" : "no matching events\n",
+          };
         if (events.length) io.out(`${print(events)}\n`);
         let last = events.at(-1)?.id ?? "0";
         let stop = false;

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { type AuditReport, formatAuditReport } from "../audit/audit-report.ts";
 import { adminCall } from "./admin-client.ts";
 import { EXIT, type Io, reportError } from "./io.ts";
@@ -41,7 +41,8 @@ export function action(
     const json = opts.json === true;
     try {
       const result = await work(opts, ...args);
-      io.out(json ? `${JSON.stringify(result.json)}\n` : result.text);
+      // A command whose JSON is not one value (JSON Lines) gives it as its text.
+      io.out(json && result.json !== undefined ? `${JSON.stringify(result.json)}\n` : result.text);
       setExit(result.code ?? EXIT.ok);
     } catch (error) {
       setExit(reportError(io, error, json));
@@ -87,12 +88,23 @@ export function registerAppCommands(root: Command, io: Io, setExit: Exit): void 
     .description("approve what an installation declares and is still pending (shows the diff first)")
     .argument("<path>", "the mount path")
     .option("--dry-run", "show what would be approved, change nothing", false)
+    .option(
+      "--only <key...>",
+      'only these permissions, by key as perms show lists them (e.g. "fs.read /tmp")',
+    )
+    .addOption(
+      new Option("--state <state>", "the answer: approved, ask (prompt at run time) or rejected")
+        .choices(["approved", "ask", "rejected"])
+        .default("approved"),
+    )
     .option("--json", "print the result as JSON", false)
     .action(
       action(io, setExit, async (opts, path) => {
         const result = await adminCall<{ text: string }>("POST", "/v1/app/approve", {
           path,
           dryRun: opts.dryRun === true,
+          state: opts.state,
+          ...(Array.isArray(opts.only) ? { keys: opts.only } : {}),
         });
         return { json: result, text: result.text };
       }),

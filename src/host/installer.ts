@@ -60,6 +60,8 @@ export async function prepareVersion(options: {
   if (!info?.isDirectory()) {
     throw new InvalidInputError(options.dir, "no such app folder: give the folder that holds locara.yaml");
   }
+  // Read the manifest where the user put it first, so errors name their folder, not the copy.
+  await loadManifest(options.dir);
   const staged = join(options.home, "apps", `.staging-${randomUUID()}`);
   await mkdir(join(options.home, "apps"), { recursive: true, mode: 0o700 });
   try {
