@@ -142,7 +142,8 @@ export async function installApp(
     });
   } catch (error) {
     await discardStaged(prepared.staged);
-    if ((error as { code?: string }).code === "23505") {
+    const cause = (error as { cause?: { code?: string }; code?: string }).cause ?? error;
+    if ((cause as { code?: string }).code === "23505") {
       throw new ConflictError(
         "installation",
         path,

@@ -12,7 +12,8 @@ export interface Queryable {
 }
 
 export interface Database {
-  readonly pool: pg.Pool;
+  /** Queries through the pool; a driver failure arrives as a StoreError that says what happened. */
+  readonly pool: Queryable;
   /** The URL without its password, for messages. */
   readonly where: string;
   /** The full URL (password included): for the change listener's own connection; never print it. */
@@ -82,8 +83,14 @@ export async function openDatabase(options: {
     await embedded?.stop().catch(() => {});
     throw storeFailure("open", error);
   }
+  const queryable: Queryable = {
+    query: (text, values) =>
+      pool.query(text, values).catch((error: unknown) => {
+        throw storeFailure("read or write", error);
+      }) as never,
+  };
   return {
-    pool,
+    pool: queryable,
     where: redact(url),
     url,
     ...(embedded ? { embedded } : {}),
@@ -98,7 +105,12 @@ export async function openDatabase(options: {
         return value;
       } catch (error) {
         await client.query("ROLLBACK").catch(() => {});
-        throw error;
+        // Nothing was recorded: the action is not performed. Driver failures say so plainly.
+        const driver =
+          !(error instanceof StoreError) &&
+          typeof (error as { code?: unknown })?.code === "string" &&
+          !("data" in (error as object));
+        throw driver ? storeFailure("record the change", error) : error;
       } finally {
         client.release();
       }

@@ -12,7 +12,7 @@ export interface EmbeddedDatabase {
 }
 
 /** A free TCP port on 127.0.0.1 (the kernel picks; Postgres binds it a moment later). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once("error", reject);
@@ -82,6 +82,7 @@ async function stopStale(dataDir: string): Promise<void> {
 export async function startEmbedded(
   dir: string,
   onLog: (line: string) => void = () => {},
+  options: { port?: number } = {},
 ): Promise<EmbeddedDatabase> {
   const dataDir = join(dir, "data");
   const passwordFile = join(dir, "password");
@@ -94,7 +95,7 @@ export async function startEmbedded(
     await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
   }
   await stopStale(dataDir);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,

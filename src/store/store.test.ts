@@ -71,7 +71,7 @@ describe.each(targets)("the store on $name", ({ fresh, skip }) => {
 
   it.skipIf(skip)("migrates a fresh database, again is a no-op, and refuses a newer schema", async () => {
     const { rows } = await db.pool.query("SELECT max(version) AS v FROM locara_schema");
-    expect(rows[0].v).toBe(SCHEMA_VERSION);
+    expect(rows[0]?.v).toBe(SCHEMA_VERSION);
     const again = await openDatabase({ url: target.url, embeddedDir: "/nonexistent" });
     await again.close();
     await db.pool.query("INSERT INTO locara_schema (version) VALUES (999)");
@@ -234,7 +234,7 @@ describe.each(targets)("the store on $name", ({ fresh, skip }) => {
       "SELECT count(*)::int AS n FROM audit_events WHERE installation = $1",
       [path],
     );
-    expect(rows[0].n).toBe(3000);
+    expect(rows[0]?.n).toBe(3000);
     const denied = await queryAudit(db.pool, {
       installation: path,
       denied: true,
