@@ -1,3 +1,4 @@
+import { readdir, rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { DisabledError } from "../errors.ts";
@@ -69,6 +70,11 @@ export class Host implements AdminCore {
       ...(options.log ? { onLog: (line: string) => options.log?.(`[postgres] ${line.trimEnd()}`) } : {}),
     });
     const host = new Host(db, options);
+    // Copies staged by an install that a crash interrupted: never recorded, so never used.
+    const apps = join(options.home, "apps");
+    for (const name of await readdir(apps).catch(() => [] as string[])) {
+      if (name.startsWith(".staging-")) await rm(join(apps, name), { recursive: true, force: true });
+    }
     host.#listener = listenForChanges(db.url, (id) => host.#notice(id), host.#log);
     await host.#listener.ready;
     return host;
