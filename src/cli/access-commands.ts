@@ -163,6 +163,23 @@ export function registerAccessCommands(root: Command, io: Io, setExit: Exit): vo
       }),
     );
   root
+    .command("grants")
+    .description("grants of an installation")
+    .command("export")
+    .description(
+      "print an installation's live grants as JSON (the inspectable form locara run keeps in a file)",
+    )
+    .argument("<path>", "the mount path")
+    .action(
+      action(io, setExit, async (_opts, path) => {
+        const { grants } = await adminCall<{ grants: unknown[] }>(
+          "GET",
+          `/v1/perms?path=${encodeURIComponent(path!)}`,
+        );
+        return { json: grants, text: `${JSON.stringify(grants, null, 2)}\n` };
+      }),
+    );
+  root
     .command("requests")
     .description("pending prompts from running apps; answer with locara grant PATH --request ID (or --deny)")
     .option("--app <path>", "one installation")

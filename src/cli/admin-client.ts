@@ -1,6 +1,6 @@
+import { request as httpRequest } from "node:http";
 import { userInfo } from "node:os";
 import { join } from "node:path";
-import { Agent, request } from "undici";
 import { type ErrorCode, LocaraError, NoServerError } from "../errors.ts";
 import { locaraHome } from "../host/locara-home.ts";
 
@@ -21,30 +21,49 @@ export async function adminCall<T>(
   body?: unknown,
   socket: string = adminSocket(),
 ): Promise<T> {
-  const dispatcher = new Agent({ connect: { socketPath: socket } });
+  // node:http rather than a client library: a command's start-up time is most of its run time.
+  const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = httpRequest(
+      {
+        socketPath: socket,
+        path,
+        method,
+        headers: {
+          "content-type": "application/json",
+          "x-locara-user": safeUser(),
+          ...(payload === undefined ? {} : { "content-length": Buffer.byteLength(payload) }),
+        },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          text += chunk;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 500, text }));
+        res.on("error", reject);
+      },
+    );
+    req.on("error", (error: NodeJS.ErrnoException) =>
+      reject(new NoServerError(socket, error.code ?? error.message)),
+    );
+    req.end(payload);
+  });
+  let parsed: { error?: { code: string; message: string; data?: object } } = {};
   try {
-    const response = await request(`http://locara${path}`, {
-      method,
-      dispatcher,
-      headers: { "content-type": "application/json", "x-locara-user": safeUser() },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    }).catch((error: NodeJS.ErrnoException) => {
-      throw new NoServerError(socket, error.code ?? error.message);
-    });
-    const payload = (await response.body.json().catch(() => ({}))) as {
-      error?: { code: string; message: string; data?: object };
-    };
-    if (response.statusCode >= 400) {
-      const e = payload.error;
-      if (e?.code?.startsWith("LOCARA_E_") && e.code !== ("LOCARA_E_INTERNAL" as string)) {
-        throw new RemoteError(e.code as ErrorCode, e.message, (e.data ?? {}) as Record<string, unknown>);
-      }
-      throw new Error(e?.message ?? `the host answered ${response.statusCode}`);
-    }
-    return payload as T;
-  } finally {
-    await dispatcher.close();
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON: reported below by status
   }
+  if (status >= 400) {
+    const e = parsed.error;
+    if (e?.code?.startsWith("LOCARA_E_") && e.code !== "LOCARA_E_INTERNAL") {
+      throw new RemoteError(e.code as ErrorCode, e.message, (e.data ?? {}) as Record<string, unknown>);
+    }
+    throw new Error(e?.message ?? `the host answered ${status}`);
+  }
+  return parsed as T;
 }
 
 function safeUser(): string {

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { type Command, Option } from "commander";
-import { type AuditReport, formatAuditReport } from "../audit/audit-report.ts";
+import type { AuditReport } from "../audit/audit-report.ts";
 import { adminCall } from "./admin-client.ts";
 import { EXIT, type Io, reportError } from "./io.ts";
 
@@ -159,6 +159,7 @@ export function registerAppCommands(root: Command, io: Io, setExit: Exit): void 
           audit: AuditReport;
           permissions: PermissionRow[];
         }>("GET", `/v1/app?path=${encodeURIComponent(path!)}`);
+        const { formatAuditReport } = await import("../audit/audit-report.ts");
         const i = shown.installation;
         const states = new Map(shown.permissions.map((p) => [p.key, p.state]));
         const text = `${i.path}  v${i.liveVersion}  ${i.state}${i.disabledReason ? ` (${i.disabledReason})` : ""}  from ${i.source}\n\n${formatAuditReport(shown.audit, states)}`;

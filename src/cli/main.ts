@@ -5,9 +5,6 @@ import { CAPABILITY_KINDS } from "../manifest/kinds.ts";
 import { registerAccessCommands } from "./access-commands.ts";
 import { registerAppCommands } from "./app-commands.ts";
 import { EXIT, type Io, processIo, reportError } from "./io.ts";
-import { manifestCheck } from "./manifest-check.ts";
-import { policyCheck } from "./policy-check.ts";
-import { runCommand } from "./run.ts";
 import { registerServerCommand } from "./server-command.ts";
 
 function version(): string {
@@ -47,6 +44,8 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .action(async (kind: string | undefined, resource: string[], opts: Record<string, unknown>) => {
       const json = opts.json === true;
       try {
+        // Each command loads its implementation when it runs: a quick command stays quick.
+        const { policyCheck } = await import("./policy-check.ts");
         setExit(
           await policyCheck(io, kind, resource, {
             manifest: String(opts.manifest),
@@ -68,6 +67,7 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .option("--json", "print the result as JSON", false)
     .action(async (dir: string, opts: { json: boolean }) => {
       try {
+        const { manifestCheck } = await import("./manifest-check.ts");
         setExit(await manifestCheck(io, dir, opts.json));
       } catch (error) {
         setExit(reportError(io, error, opts.json));
@@ -113,6 +113,7 @@ function program(io: Io, setExit: (code: number) => void): Command {
         return;
       }
       try {
+        const { runCommand } = await import("./run.ts");
         setExit(
           await runCommand(io, target, args, {
             approve: String(opts.approve),

@@ -3,11 +3,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Command, Option } from "commander";
 import { InvalidInputError } from "../errors.ts";
-import { installApp } from "../host/admin-ops.ts";
-import { Host } from "../host/host.ts";
+import type { Host } from "../host/host.ts";
 import { locaraHome } from "../host/locara-home.ts";
-import { startServer } from "../server/server.ts";
-import { findInstallation } from "../store/installations.ts";
 import { EXIT, type Io, reportError } from "./io.ts";
 
 const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
@@ -29,6 +26,8 @@ function interrupted(): Promise<void> {
 
 /** Install the examples that are not installed yet, waiting for approval. */
 async function installExamples(host: Host, io: Io): Promise<void> {
+  const { installApp } = await import("../host/admin-ops.ts");
+  const { findInstallation } = await import("../store/installations.ts");
   for (const name of (await readdir(EXAMPLES, { withFileTypes: true }))
     .filter((d) => d.isDirectory())
     .map((d) => d.name)) {
@@ -81,6 +80,8 @@ export function registerServerCommand(root: Command, io: Io, setExit: (code: num
           if (opts.verbose || !line.startsWith("[postgres]")) io.err(`${line.trimEnd()}\n`);
         };
         io.err(`starting the Locara host in ${home}…\n`);
+        const { Host } = await import("../host/host.ts");
+        const { startServer } = await import("../server/server.ts");
         const host = await Host.start({
           home,
           ...(typeof opts.database === "string" ? { databaseUrl: opts.database } : {}),
