@@ -58,7 +58,12 @@ for (let i = 0; i < 10; i++) {
 const installs: number[] = [];
 for (let i = 0; i < 5; i++) {
   const t = now();
-  await installApp(host, { dir: join(root, "examples", "disk_usage"), path: `/bench/du${i}`, approve: false, by: "bench" });
+  await installApp(host, {
+    dir: join(root, "examples", "disk_usage"),
+    path: `/bench/du${i}`,
+    approve: false,
+    by: "bench",
+  });
   installs.push(now() - t);
   await deleteApp(host, { path: `/bench/du${i}`, by: "bench" });
 }
@@ -76,7 +81,8 @@ const event = (i: number) => ({
   rule: "permissions.fs.read[0]: /data",
   durationMs: 0.05,
 });
-const before = (await host.db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM audit_events")).rows[0]!.n;
+const before = (await host.db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM audit_events"))
+  .rows[0]!.n;
 const writer = new AuditWriter(host.db.pool);
 let t = now();
 for (let i = 0; i < EVENTS; i++) {
@@ -85,7 +91,8 @@ for (let i = 0; i < EVENTS; i++) {
 }
 await writer.close();
 const batchedPerSecond = EVENTS / ((now() - t) / 1000);
-const after = (await host.db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM audit_events")).rows[0]!.n;
+const after = (await host.db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM audit_events"))
+  .rows[0]!.n;
 const lost = EVENTS - (after - before);
 const SINGLE = 5_000;
 t = now();
