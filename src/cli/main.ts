@@ -4,6 +4,7 @@ import { InvalidInputError } from "../errors.ts";
 import { CAPABILITY_KINDS } from "../manifest/kinds.ts";
 import { registerAccessCommands } from "./access-commands.ts";
 import { registerAppCommands } from "./app-commands.ts";
+import { registerDevCommand } from "./dev-command.ts";
 import { EXIT, type Io, processIo, reportError } from "./io.ts";
 import { registerServerCommand } from "./server-command.ts";
 
@@ -128,6 +129,7 @@ function program(io: Io, setExit: (code: number) => void): Command {
       }
     });
   registerServerCommand(root, io, setExit);
+  registerDevCommand(root, io, setExit);
   registerAppCommands(root, io, setExit);
   registerAccessCommands(root, io, setExit);
   return root;

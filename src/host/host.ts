@@ -10,6 +10,7 @@ import { type Database, openDatabase } from "../store/database.ts";
 import { listInstallations } from "../store/installations.ts";
 import type { AdminCore } from "./admin-ops.ts";
 import { InstallationRuntime } from "./installation-runtime.ts";
+import type { Prompter } from "./prompt.ts";
 
 export interface HostOptions {
   /** `$LOCARA_HOME`: the embedded Postgres, app copies, the admin socket. */
@@ -22,6 +23,8 @@ export interface HostOptions {
   /** The apps' console output, and the host's own log lines. */
   readonly output?: OutputSink;
   readonly log?: (line: string) => void;
+  /** Ask prompts at this terminal (`locara dev`) instead of recording pending requests. */
+  readonly prompter?: Prompter;
 }
 
 /** Where a request path goes: the installation mounted at the longest matching path. */
@@ -46,6 +49,7 @@ export class Host implements AdminCore {
   readonly #environment: Readonly<Record<string, string | undefined>>;
   readonly #output: OutputSink;
   readonly #log: (line: string) => void;
+  readonly #prompter: Prompter | undefined;
   readonly #runtimes = new Map<string, InstallationRuntime>();
   #routes: Promise<Map<string, string>> | undefined;
   #listener: { ready: Promise<void>; close(): Promise<void> } | undefined;
@@ -58,6 +62,7 @@ export class Host implements AdminCore {
     this.pathEnv = this.#environment.PATH ?? "/usr/local/bin:/usr/bin:/bin";
     this.#log = options.log ?? (() => {});
     this.#output = options.output ?? { write: () => {} };
+    this.#prompter = options.prompter;
     this.audit = new AuditWriter(db.pool, {
       onError: (e) => this.#log(`[audit] write failed, retrying: ${String(e)}`),
     });
@@ -115,6 +120,7 @@ export class Host implements AdminCore {
         userHome: this.userHome,
         environment: this.#environment,
         output: this.#output,
+        ...(this.#prompter ? { prompter: this.#prompter } : {}),
       });
       this.#runtimes.set(id, runtime);
     }

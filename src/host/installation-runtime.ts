@@ -32,6 +32,7 @@ import {
   serverRules,
 } from "../store/permissions-store.ts";
 import { addPendingRequest } from "../store/requests-store.ts";
+import type { Prompter } from "./prompt.ts";
 
 /** What every installation's runtime shares with the host. */
 export interface RuntimeEnvironment {
@@ -42,6 +43,8 @@ export interface RuntimeEnvironment {
   /** The host's environment: what `locara:env` reads (only granted names). */
   readonly environment: Readonly<Record<string, string | undefined>>;
   readonly output: OutputSink;
+  /** A person at a terminal (`locara dev`): prompts are asked there instead of becoming pending requests. */
+  readonly prompter?: Prompter;
 }
 
 interface Loaded {
@@ -87,8 +90,27 @@ export class InstallationRuntime {
       audit: env.audit,
       now: Date.now,
       environment: env.environment,
-      // In server mode nobody waits at a terminal: the question becomes a pending request.
+      // In server mode nobody waits at a terminal: the question becomes a pending request. With a
+      // person at the terminal (locara dev), they answer, and the answer is recorded as a grant.
       prompt: async (request, decision) => {
+        if (env.prompter) {
+          const answer = await env.prompter.ask(decision);
+          await env.db.transaction(async (tx) => {
+            await insertGrant(tx, id, {
+              id: `g-${randomUUID().slice(0, 8)}`,
+              kind: decision.kind,
+              scope: grantScopeFor(this.#ctx.policy, request),
+              effect: answer.effect,
+              term: answer.term,
+              ...(answer.until === undefined ? {} : { until: new Date(answer.until).toISOString() }),
+              by: "terminal",
+            });
+            await notifyChange(tx, id);
+          });
+          this.invalidate();
+          await this.#fresh();
+          return;
+        }
         const pendingId = await addPendingRequest(env.db.pool, {
           id: `r-${randomUUID().slice(0, 8)}`,
           installationId: id,

@@ -53,6 +53,12 @@ export function terminalPrompter(now: () => number = Date.now): Prompter {
         closed = true;
         for (const waiter of waiting.splice(0)) waiter("");
       });
+      // The terminal is in raw mode while the reader is open, so Ctrl-C reaches readline, not
+      // the process: pass it on as the signal the person meant (a pending question is denied).
+      rl.on("SIGINT", () => {
+        for (const waiter of waiting.splice(0)) waiter("");
+        process.kill(process.pid, "SIGINT");
+      });
     }
     return rl;
   };

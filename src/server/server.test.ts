@@ -218,14 +218,21 @@ describe("the Clace scenario, end to end against a real host", () => {
 
 describe("the admin API over HTTP for remote admins", () => {
   it("answers only with the exact bearer token, and never without --admin-token", async () => {
-    const remote = await startServer({ host, socket: join(home, "remote.sock"), port: 0, adminToken: "s3cret-token" });
+    const remote = await startServer({
+      host,
+      socket: join(home, "remote.sock"),
+      port: 0,
+      adminToken: "s3cret-token",
+    });
     try {
       const url = new URL("_locara/api/v1/apps", remote.appsUrl);
       expect((await fetch(url)).status).toBe(401);
       expect((await fetch(url, { headers: { authorization: "Bearer s3cret-tokeX" } })).status).toBe(401);
       const ok = await fetch(url, { headers: { authorization: "Bearer s3cret-token" } });
       expect(ok.status).toBe(200);
-      expect(((await ok.json()) as { apps: { path: string }[] }).apps.map((a) => a.path)).toContain("/utils/disk_usage");
+      expect(((await ok.json()) as { apps: { path: string }[] }).apps.map((a) => a.path)).toContain(
+        "/utils/disk_usage",
+      );
       // The server started without a token does not serve the admin API over HTTP at all.
       expect((await fetch(new URL("_locara/api/v1/apps", server.appsUrl))).status).toBe(404);
     } finally {
