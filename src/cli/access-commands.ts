@@ -179,6 +179,34 @@ export function registerAccessCommands(root: Command, io: Io, setExit: Exit): vo
         return { json: grants, text: `${JSON.stringify(grants, null, 2)}\n` };
       }),
     );
+  const rules = root
+    .command("rules")
+    .description("server-wide rules: deny lists and net.allowPrivate, for every installation");
+  rules
+    .command("show")
+    .description("print the server rules as JSON")
+    .action(
+      action(io, setExit, async () => {
+        const shown = await adminCall<{ rules: unknown }>("GET", "/v1/rules");
+        return { json: shown.rules, text: `${JSON.stringify(shown.rules, null, 2)}\n` };
+      }),
+    );
+  rules
+    .command("set")
+    .description(
+      'replace the server rules with a JSON file: { "deny": { "net": [...] }, "net": { "allowPrivate": [...] } }',
+    )
+    .argument("<file>", "the rules file (JSON or YAML)")
+    .option("--json", "print the result as JSON", false)
+    .action(
+      action(io, setExit, async (_opts, file) => {
+        const { readDataFile } = await import("./io.ts");
+        const set = await adminCall<{ rules: unknown }>("POST", "/v1/rules", {
+          rules: await readDataFile(file!, "server rules"),
+        });
+        return { json: set.rules, text: "server rules replaced; every host applies them now\n" };
+      }),
+    );
   root
     .command("requests")
     .description("pending prompts from running apps; answer with locara grant PATH --request ID (or --deny)")

@@ -2,8 +2,9 @@ import { randomUUID } from "node:crypto";
 import { InvalidInputError, NotFoundError } from "../errors.ts";
 import { parseManifest } from "../manifest/parse.ts";
 import { compilePolicy } from "../policy/compile.ts";
+import { parseServerRules } from "../policy/inputs.ts";
 import { capability } from "../policy/registry.ts";
-import type { Grant, GrantTerm } from "../policy/types.ts";
+import type { Grant, GrantTerm, ServerRules } from "../policy/types.ts";
 import { type AuditQuery, queryAudit, type StoredAuditEvent } from "../store/audit-store.ts";
 import { notifyChange } from "../store/changes.ts";
 import { findVersion, listInstallations } from "../store/installations.ts";
@@ -11,8 +12,10 @@ import {
   approvalsOf,
   insertGrant,
   liveGrants,
+  putServerRules,
   revokeGrants,
   type StoredGrant,
+  serverRules,
 } from "../store/permissions-store.ts";
 import { answerRequests, type PendingRequest, pendingRequests } from "../store/requests-store.ts";
 import { type AdminCore, auditAdmin, requireInstallation } from "./admin-ops.ts";
@@ -262,4 +265,25 @@ export async function listApps(core: AdminCore) {
 export async function listRequests(core: AdminCore, path?: string): Promise<PendingRequest[]> {
   const installation = path ? await requireInstallation(core.db.pool, path) : undefined;
   return pendingRequests(core.db.pool, installation?.id);
+}
+
+/** Replace the server-wide rules (deny lists, net.allowPrivate): recorded, audited, then every host is told. */
+export async function setServerRules(core: AdminCore, rules: unknown, by: string): Promise<ServerRules> {
+  const parsed = parseServerRules(rules, "server rules");
+  // Check them the way the engine reads them before anything is recorded.
+  compilePolicy({
+    manifest: parseManifest("name: check\nversion: 0.0.0\nentry: a.ts\n"),
+    serverRules: parsed,
+  });
+  await core.db.transaction(async (tx) => {
+    await putServerRules(tx, parsed);
+    await auditAdmin(tx, "*", "rules", "server rules", by, parsed);
+    await notifyChange(tx, "*");
+  });
+  core.changed("*");
+  return parsed;
+}
+
+export async function getServerRules(core: AdminCore): Promise<ServerRules> {
+  return serverRules(core.db.pool);
 }

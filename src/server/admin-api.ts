@@ -13,6 +13,7 @@ import {
 import {
   auditLog,
   type GrantLength,
+  getServerRules,
   grant,
   listApps,
   listRequests,
@@ -20,6 +21,7 @@ import {
   parseSince,
   perms,
   revoke,
+  setServerRules,
 } from "../host/grant-ops.ts";
 import type { Host } from "../host/host.ts";
 import { findVersion } from "../store/installations.ts";
@@ -224,6 +226,10 @@ export function adminApi(host: Host, options: { token?: string } = {}): Hono {
     });
     return c.json({ events });
   });
+  app.get("/v1/rules", async (c) => c.json({ rules: await getServerRules(host) }));
+  app.post("/v1/rules", async (c) =>
+    c.json({ rules: await setServerRules(host, (await body(c)).rules, by(c)) }),
+  );
   app.get("/v1/requests", async (c) =>
     c.json({ requests: await listRequests(host, optional(c.req.query("app"))) }),
   );

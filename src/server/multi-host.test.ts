@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { approveApp, installApp } from "../host/admin-ops.ts";
-import { grant, revoke } from "../host/grant-ops.ts";
+import { grant, revoke, setServerRules } from "../host/grant-ops.ts";
 import { Host } from "../host/host.ts";
 import type { GuestRequest } from "../sandbox/fetch-handler.ts";
 import {
@@ -97,6 +97,23 @@ describe("two hosts on one store", () => {
     }
     expect(refusedAfterMs).toBeLessThan(1000);
     expect(await askB()).toBe("LOCARA_E_PROMPT_PENDING");
+  });
+
+  it("server rules set on one host apply on the other, and deny wins over a grant", async () => {
+    await grant(a, { path: "/notes", kind: "fs.read", resource: join(dir, "notes"), length: { always: true }, deny: false, by: "test" });
+    const until = async (want: string) => {
+      let answer = "";
+      for (let i = 0; i < 50 && answer !== want; i++) {
+        answer = await askB();
+        if (answer !== want) await new Promise((r) => setTimeout(r, 20));
+      }
+      return answer;
+    };
+    expect(await until("secret note")).toBe("secret note");
+    await setServerRules(a, { deny: { "fs.read": [join(dir, "notes")] } }, "test");
+    expect(await until("LOCARA_E_DENIED")).toBe("LOCARA_E_DENIED");
+    await setServerRules(a, {}, "test");
+    expect(await until("secret note")).toBe("secret note");
   });
 
   it("a disable on one host refuses on the other", async () => {
