@@ -6,19 +6,7 @@ import { InvalidInputError } from "../errors.ts";
 import { locaraHome } from "../host/locara-home.ts";
 import { canPrompt, terminalPrompter } from "../host/prompt.ts";
 import { EXIT, type Io, reportError } from "./io.ts";
-
-/** Resolve on the first SIGINT or SIGTERM. */
-function interrupted(): Promise<void> {
-  return new Promise((done) => {
-    const stop = () => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      done();
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
-}
+import { interrupted } from "./signals.ts";
 
 /**
  * `locara dev DIR`: a host in the foreground with the app from DIR at `/`. Its own home
@@ -53,7 +41,7 @@ export function registerDevCommand(root: Command, io: Io, setExit: (code: number
         await mkdir(home, { recursive: true, mode: 0o700 });
         const { Host } = await import("../host/host.ts");
         const { startServer } = await import("../server/server.ts");
-        const ops = await import("../host/admin-ops.ts");
+        const ops = { ...(await import("../host/admin-ops.ts")), ...(await import("../host/update-ops.ts")) };
         const { findInstallation } = await import("../store/installations.ts");
         const prompter = canPrompt() ? terminalPrompter() : undefined;
         const host = await Host.start({

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { main } from "./main.ts";
+import { cli } from "./test-cli.ts";
 
 const MANIFEST = `name: disk-usage
 version: 1.0.0
@@ -21,20 +21,6 @@ permissions:
 
 let dir: string;
 let app: string;
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, {
-    out: (s) => {
-      out += s;
-    },
-    err: (s) => {
-      err += s;
-    },
-  });
-  return { code, out, err };
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "locara-cli-"));

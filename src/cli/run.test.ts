@@ -6,24 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { main } from "./main.ts";
+import { cli } from "./test-cli.ts";
 
 let dir: string;
 let app: string;
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, {
-    out: (s) => {
-      out += s;
-    },
-    err: (s) => {
-      err += s;
-    },
-  });
-  return { code, out, err };
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "locara-run-"));

@@ -7,6 +7,7 @@ import { runEntry } from "../host/run-app.ts";
 import { serveApp } from "../host/serve-app.ts";
 import { parseServerRules } from "../policy/inputs.ts";
 import { EXIT, type Io, readDataFile } from "./io.ts";
+import { interrupted } from "./signals.ts";
 
 export interface RunCommandOptions {
   readonly approve: string;
@@ -18,19 +19,6 @@ export interface RunCommandOptions {
   readonly port: number;
   /** A server rules file (deny lists, net.allowPrivate). */
   readonly serverRules?: string;
-}
-
-/** Resolve on the first SIGINT or SIGTERM. */
-function interrupted(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = () => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      resolve();
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
 }
 
 /**

@@ -6,23 +6,11 @@ import { InvalidInputError } from "../errors.ts";
 import type { Host } from "../host/host.ts";
 import { locaraHome } from "../host/locara-home.ts";
 import { EXIT, type Io, reportError } from "./io.ts";
+import { interrupted } from "./signals.ts";
 
 const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
 /** Where each bundled example is mounted by `--examples`. */
 const EXAMPLE_MOUNTS: Readonly<Record<string, string>> = { disk_usage: "/utils/disk_usage" };
-
-/** Resolve on the first SIGINT or SIGTERM. */
-function interrupted(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = () => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      resolve();
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
-}
 
 /** Install the examples that are not installed yet, waiting for approval. */
 async function installExamples(host: Host, io: Io): Promise<void> {

@@ -2,14 +2,7 @@ import { timingSafeEqual } from "node:crypto";
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { InvalidInputError, LocaraError } from "../errors.ts";
-import {
-  approveApp,
-  deleteApp,
-  installApp,
-  requireInstallation,
-  setAppState,
-  updateApp,
-} from "../host/admin-ops.ts";
+import { approveApp, installApp, requireInstallation } from "../host/admin-ops.ts";
 import {
   auditLog,
   type GrantLength,
@@ -24,6 +17,7 @@ import {
   setServerRules,
 } from "../host/grant-ops.ts";
 import type { Host } from "../host/host.ts";
+import { deleteApp, setAppState, updateApp } from "../host/update-ops.ts";
 import { findVersion } from "../store/installations.ts";
 
 const STATUS: Partial<Record<string, ContentfulStatusCode>> = {

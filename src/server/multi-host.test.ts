@@ -100,7 +100,14 @@ describe("two hosts on one store", () => {
   });
 
   it("server rules set on one host apply on the other, and deny wins over a grant", async () => {
-    await grant(a, { path: "/notes", kind: "fs.read", resource: join(dir, "notes"), length: { always: true }, deny: false, by: "test" });
+    await grant(a, {
+      path: "/notes",
+      kind: "fs.read",
+      resource: join(dir, "notes"),
+      length: { always: true },
+      deny: false,
+      by: "test",
+    });
     const until = async (want: string) => {
       let answer = "";
       for (let i = 0; i < 50 && answer !== want; i++) {
@@ -117,7 +124,7 @@ describe("two hosts on one store", () => {
   });
 
   it("a disable on one host refuses on the other", async () => {
-    const { setAppState } = await import("../host/admin-ops.ts");
+    const { setAppState } = await import("../host/update-ops.ts");
     await setAppState(a, { path: "/notes", disabled: true, reason: "incident", by: "test" });
     let refused = false;
     for (let i = 0; i < 50 && !refused; i++) {

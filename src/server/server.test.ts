@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../cli/main.ts";
+import { cli } from "../cli/test-cli.ts";
 import { Host } from "../host/host.ts";
 import {
   freshEmbeddedDatabase,
@@ -20,20 +20,6 @@ let userHome: string;
 let database: TestDatabase;
 let host: Host;
 let server: RunningServer;
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, {
-    out: (s) => {
-      out += s;
-    },
-    err: (s) => {
-      err += s;
-    },
-  });
-  return { code, out, err };
-}
 
 const get = async (path: string) => {
   const response = await fetch(new URL(path.slice(1), server.appsUrl));
