@@ -184,6 +184,23 @@ export function registerAppCommands(root: Command, io: Io, setExit: Exit): void 
       }),
     );
   app
+    .command("password")
+    .description(
+      "set the password of an installation's limited routes, read from a file (- for standard input); empty clears it",
+    )
+    .argument("<path>", "the mount path")
+    .requiredOption("--password-file <file>", "where to read it from (never on the command line)")
+    .option("--json", "print the result as JSON", false)
+    .action(
+      action(io, setExit, async (opts, path) => {
+        const { readFile } = await import("node:fs/promises");
+        const file = String(opts.passwordFile);
+        const password = (await readFile(file === "-" ? "/dev/stdin" : file, "utf8")).replace(/\r?\n$/, "");
+        const result = await adminCall<{ password: string }>("POST", "/v1/app/password", { path, password });
+        return { json: result, text: `${path}: password ${result.password}\n` };
+      }),
+    );
+  app
     .command("delete")
     .description("remove an installation, its approvals, grants and data")
     .argument("<path>", "the mount path")

@@ -68,6 +68,9 @@ export function registerDevCommand(root: Command, io: Io, setExit: (code: number
           io.err(first.text);
           await answerNew();
           server = await startServer({ host, socket: join(home, "admin.sock"), port });
+          const { prepareOwner } = await import("../server/server.ts");
+          const link = await prepareOwner(host, server.appsUrl);
+          if (link) io.err(`sign in as the owner (for private routes; once, within a day): ${link}\n`);
           io.err(
             `serving ${dir} at ${server.appsUrl} (Ctrl-C to stop); admin: LOCARA_HOME=${locaraHome()}/dev locara …\n${
               prompter

@@ -26,7 +26,7 @@ describe("locara dev", () => {
     await mkdir(app);
     await writeFile(
       join(app, "locara.yaml"),
-      "name: greeter\nversion: 1.0.0\nentry: app.ts\npermissions:\n  env: [GREETING]\n",
+      "name: greeter\nversion: 1.0.0\nentry: app.ts\nroutes: [{ path: /, access: public }]\npermissions:\n  env: [GREETING]\n",
     );
     const code = (word: string) =>
       `import { get } from "locara:env";\nexport default { async fetch() { return new Response(\`${word} \${await get("GREETING")}\`); } };\n`;

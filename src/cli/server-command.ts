@@ -86,9 +86,16 @@ export function registerServerCommand(root: Command, io: Io, setExit: (code: num
             log,
             ...(typeof opts.adminToken === "string" ? { adminToken: opts.adminToken } : {}),
           });
+          const { prepareOwner } = await import("../server/server.ts");
+          const link = await prepareOwner(
+            host,
+            server.appsUrl,
+            typeof opts.ownerPasswordFile === "string" ? opts.ownerPasswordFile : undefined,
+          );
           io.err(
             [
               "Locara host running (Ctrl-C to stop)",
+              ...(link ? [`  sign in as the owner (once, within a day): ${link}`] : []),
               `  apps:         ${server.appsUrl}`,
               `  admin socket: ${server.socket}`,
               `  store:        ${host.db.embedded ? `embedded Postgres in ${join(home, "pg")}` : host.db.where}`,

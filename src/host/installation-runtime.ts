@@ -32,7 +32,9 @@ import {
   serverRules,
 } from "../store/permissions-store.ts";
 import { addPendingRequest } from "../store/requests-store.ts";
+import { routeOverrides } from "../store/web-store.ts";
 import type { Prompter } from "./prompt.ts";
+import { type EffectiveRoute, effectiveRoutes } from "./route-access.ts";
 
 /** What every installation's runtime shares with the host. */
 export interface RuntimeEnvironment {
@@ -50,6 +52,8 @@ export interface RuntimeEnvironment {
 interface Loaded {
   readonly installation: Installation;
   readonly manifest: Manifest;
+  /** The routes as they apply now (the manifest's, with the owner's changes). */
+  readonly routes: readonly EffectiveRoute[];
   readonly policy: CompiledPolicy;
   readonly code: string;
 }
@@ -180,11 +184,12 @@ export class InstallationRuntime {
     const db = this.#env.db.pool;
     const installation = await findInstallationById(db, this.id);
     if (!installation) throw new DisabledError(this.id, "deleted");
-    const [version, approvals, grants, rules] = await Promise.all([
+    const [version, approvals, grants, rules, overrides] = await Promise.all([
       findVersion(db, this.id, installation.liveVersion),
       approvalsOf(db, this.id),
       liveGrants(db, this.id),
       serverRules(db),
+      routeOverrides(db, this.id),
     ]);
     if (!version) throw new DisabledError(installation.path, "its live version is missing");
     const manifest = parseManifest(version.manifestText, { file: version.manifestFile });
@@ -202,7 +207,13 @@ export class InstallationRuntime {
       grants,
       serverRules: rules,
     });
-    return { installation, manifest, policy, code: version.bundle };
+    return {
+      installation,
+      manifest,
+      policy,
+      code: version.bundle,
+      routes: effectiveRoutes(manifest.routes, overrides),
+    };
   }
 
   /** Serve one request with the live version's fetch handler. Disabled apps refuse at once. */

@@ -17,6 +17,7 @@ import {
   setServerRules,
 } from "../host/grant-ops.ts";
 import type { Host } from "../host/host.ts";
+import { setAppPassword, setRouteAccess } from "../host/route-ops.ts";
 import { deleteApp, setAppState, updateApp } from "../host/update-ops.ts";
 import { findVersion } from "../store/installations.ts";
 
@@ -219,6 +220,33 @@ export function adminApi(host: Host, options: { token?: string } = {}): Hono {
       limit: Number.isFinite(limit) ? limit : 100,
     });
     return c.json({ events });
+  });
+  app.get("/v1/routes", async (c) => {
+    const path = text(c.req.query("path"), "path");
+    const installation = await requireInstallation(host.db.pool, path);
+    const loaded = await host.runtime(installation.id).load();
+    return c.json({ path, routes: loaded.routes });
+  });
+  app.post("/v1/routes", async (c) => {
+    const b = await body(c);
+    return c.json(
+      await setRouteAccess(host, {
+        path: text(b.path, "path"),
+        route: text(b.route, "route"),
+        access: text(b.access, "access"),
+        by: by(c),
+      }),
+    );
+  });
+  app.post("/v1/app/password", async (c) => {
+    const b = await body(c);
+    return c.json(
+      await setAppPassword(host, {
+        path: text(b.path, "path"),
+        password: String(b.password ?? ""),
+        by: by(c),
+      }),
+    );
   });
   app.get("/v1/rules", async (c) => c.json({ rules: await getServerRules(host) }));
   app.post("/v1/rules", async (c) =>

@@ -53,7 +53,7 @@ beforeAll(async () => {
     await mkdir(app, { recursive: true });
     await writeFile(
       join(app, "locara.yaml"),
-      `name: app-${name}\nversion: 1.0.0\nentry: app.ts\npermissions:\n  env: [HOME]\n`,
+      `name: app-${name}\nversion: 1.0.0\nentry: app.ts\nroutes: [{ path: /, access: public }]\npermissions:\n  env: [HOME]\n`,
     );
     await writeFile(
       join(app, "app.ts"),

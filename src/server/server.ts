@@ -1,11 +1,37 @@
-import { chmod, rm, stat } from "node:fs/promises";
+import { chmod, readFile, rm, stat } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { type AddressInfo, connect } from "node:net";
 import { getRequestListener } from "@hono/node-server";
-import { DisabledError, IoError, LocaraError } from "../errors.ts";
+import { InvalidInputError, IoError } from "../errors.ts";
 import type { Host } from "../host/host.ts";
-import { guestRequest, plain, REQUEST_BODY_LIMIT, readBody, writeResponse } from "../host/http-bridge.ts";
+import { plain } from "../host/http-bridge.ts";
+import { hashPassword } from "../host/password-hash.ts";
+import { createSignInToken, ensureOwner, hostSecret } from "../store/web-store.ts";
 import { adminApi } from "./admin-api.ts";
+import { appsApp } from "./apps-app.ts";
+
+/**
+ * The owner account: created on the first start, with a password from a file if given; otherwise
+ * a one-time sign-in link (valid for a day) is the way in. Returns the link when one was made.
+ */
+export async function prepareOwner(
+  host: Host,
+  appsUrl: string,
+  passwordFile?: string,
+): Promise<string | undefined> {
+  const password = passwordFile ? (await readFile(passwordFile, "utf8")).trimEnd() : undefined;
+  if (password !== undefined && password.length < 8) {
+    throw new InvalidInputError(passwordFile!, "the owner password must be at least 8 characters");
+  }
+  const created = await ensureOwner(
+    host.db.pool,
+    "owner",
+    password === undefined ? null : await hashPassword(password),
+  );
+  if (!created || password !== undefined) return undefined;
+  const token = await createSignInToken(host.db.pool, "owner", 86_400_000);
+  return `${appsUrl}_locara/sign-in?token=${token}`;
+}
 
 export interface RunningServer {
   /** The admin API's Unix socket (mode 0600). */
@@ -88,38 +114,16 @@ export async function startServer(options: {
   const remote = options.adminToken
     ? getRequestListener(adminApi(host, { token: options.adminToken }).fetch)
     : undefined;
-  const apps = createServer(async (req, res) => {
-    try {
-      const url = new URL(req.url ?? "/", "http://127.0.0.1");
-      if (url.pathname.startsWith("/_locara/api/")) {
-        if (!remote) return plain(res, 404, "not found\n");
-        req.url = url.pathname.slice("/_locara/api".length) + url.search;
-        return void remote(req, res);
-      }
-      const route = await host.route(url.pathname);
-      if (!route) return plain(res, 404, `no app is mounted at ${url.pathname}\n`);
-      const body = await readBody(req);
-      if (body === "too large")
-        return plain(res, 413, `request body larger than ${REQUEST_BODY_LIMIT} bytes\n`);
-      const origin = `http://${req.headers.host && /^[\w.:[\]-]+$/.test(req.headers.host) ? req.headers.host : "127.0.0.1"}`;
-      const request = guestRequest(req, new URL(route.rest + url.search, origin).href, body);
-      const outcome = await host.handle(route, request);
-      if (!outcome.ok) {
-        log(
-          `app ${route.mount} failed on ${request.method} ${url.pathname}: ${outcome.error.name}: ${outcome.error.message}`,
-        );
-        return plain(res, 500, "Internal Server Error\n");
-      }
-      writeResponse(res, outcome.response, request.method);
-    } catch (error) {
-      if (error instanceof DisabledError) return plain(res, 503, `${error.message}\n`);
-      log(error instanceof LocaraError ? error.message : `internal error: ${String(error)}`);
-      plain(
-        res,
-        error instanceof LocaraError && error.code === "LOCARA_E_STORE" ? 503 : 500,
-        "Internal Server Error\n",
-      );
+  const secret = await hostSecret(host.db.pool, "session-cookie");
+  const served = getRequestListener(appsApp(host, { secret, log }).fetch);
+  const apps = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0]!;
+    if (path.startsWith("/_locara/api/")) {
+      if (!remote) return plain(res, 404, "not found\n");
+      req.url = (req.url ?? "/").slice("/_locara/api".length);
+      return void remote(req, res);
     }
+    return void served(req, res);
   });
   try {
     await listen(apps, { port: options.port, host: "127.0.0.1" }, "app listener");

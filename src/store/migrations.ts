@@ -98,6 +98,42 @@ CREATE TABLE pending_requests (
   answer text
 );`,
   },
+  {
+    version: 2,
+    sql: `
+ALTER TABLE installations ADD COLUMN password_hash text;
+CREATE TABLE route_access (
+  installation_id uuid NOT NULL REFERENCES installations (id) ON DELETE CASCADE,
+  route text NOT NULL,
+  access text NOT NULL CHECK (access IN ('public', 'limited', 'private')),
+  set_by text NOT NULL,
+  set_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (installation_id, route)
+);
+CREATE TABLE owners (
+  name text PRIMARY KEY,
+  password_hash text,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE sign_in_tokens (
+  token_hash text PRIMARY KEY,
+  owner text NOT NULL REFERENCES owners (name) ON DELETE CASCADE,
+  expires_at timestamptz NOT NULL,
+  used_at timestamptz
+);
+CREATE TABLE sessions (
+  id_hash text PRIMARY KEY,
+  owner text REFERENCES owners (name) ON DELETE CASCADE,
+  unlocked uuid[] NOT NULL DEFAULT '{}',
+  csrf text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  expires_at timestamptz NOT NULL
+);
+CREATE TABLE host_secrets (
+  name text PRIMARY KEY,
+  value text NOT NULL
+);`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

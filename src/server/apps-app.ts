@@ -1,0 +1,262 @@
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
+import { DisabledError, LocaraError } from "../errors.ts";
+import type { Host } from "../host/host.ts";
+import { REQUEST_BODY_LIMIT } from "../host/http-bridge.ts";
+import { verifyPassword } from "../host/password-hash.ts";
+import { accessFor, routeFor, type Viewer } from "../host/route-access.ts";
+import type { GuestRequest } from "../sandbox/fetch-handler.ts";
+import {
+  createSession,
+  endSession,
+  findSession,
+  installationPassword,
+  ownerPassword,
+  type StoredSession,
+  unlockInSession,
+  useSignInToken,
+} from "../store/web-store.ts";
+import { HOST_PAGE_HEADERS, page, signInPage, unlockPage } from "./pages.ts";
+import { PasswordThrottle } from "./throttle.ts";
+
+export const SESSION_COOKIE = "locara_session";
+const SESSION_TTL_MS = 12 * 3_600_000;
+const COOKIE = { httpOnly: true, sameSite: "Lax", path: "/", maxAge: SESSION_TTL_MS / 1000 } as const;
+
+/** A redirect target that stays on this host: an absolute path, never `//other` or a scheme. */
+function safeNext(next: unknown): string {
+  return typeof next === "string" && next.startsWith("/") && !next.startsWith("//") && !next.includes("\\")
+    ? next
+    : "/";
+}
+
+/**
+ * The session cookie never reaches an app, and an app can never set it. Invariant: every app on
+ * this host shares its origin, so an app that saw or set this cookie could act as the owner.
+ */
+function withoutSessionCookie(cookie: string): string {
+  return cookie
+    .split(";")
+    .map((c) => c.trim())
+    .filter((c) => c !== "" && !c.startsWith(`${SESSION_COOKIE}=`))
+    .join("; ");
+}
+
+const htmlPage = (
+  c: Context,
+  status: 200 | 401 | 403 | 404 | 429 | 503,
+  html: string,
+  extra: Record<string, string> = {},
+) => c.body(html, status, { ...HOST_PAGE_HEADERS, ...extra });
+
+/**
+ * Apps served at their mount paths, behind route access: each request is routed to the
+ * installation mounted at the longest matching path, its route decided by the longest matching
+ * route of its manifest (owner changes applied; unlisted = private), and only then handed to the
+ * app with the mount prefix stripped. Host pages under /_locara/ sign the owner in and unlock
+ * limited routes; every form carries the session's CSRF token.
+ */
+export function appsApp(
+  host: Host,
+  options: { secret: string; log?: (line: string) => void; throttle?: PasswordThrottle },
+): Hono {
+  const app = new Hono();
+  const throttle = options.throttle ?? new PasswordThrottle();
+  const log = options.log ?? (() => {});
+
+  const session = async (c: Context): Promise<{ id: string; data: StoredSession } | undefined> => {
+    const id = await getSignedCookie(c, options.secret, SESSION_COOKIE);
+    if (typeof id !== "string") return undefined;
+    const data = await findSession(host.db.pool, id);
+    return data ? { id, data } : undefined;
+  };
+  /** The visitor's session, made (anonymous) if there is none, so that forms have a CSRF token. */
+  const ensureSession = async (c: Context) => {
+    const found = await session(c);
+    if (found) return found;
+    const made = await createSession(host.db.pool, null, SESSION_TTL_MS);
+    await setSignedCookie(c, SESSION_COOKIE, made.id, options.secret, COOKIE);
+    return { id: made.id, data: { owner: null, unlocked: [], csrf: made.csrf } };
+  };
+  const client = (c: Context) =>
+    (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket
+      ?.remoteAddress ?? "unknown";
+  /** A form post with the session's CSRF token; anything else is refused before it is read further. */
+  const checkedForm = async (c: Context) => {
+    const form = await c.req.parseBody();
+    const found = await session(c);
+    if (!found || typeof form.csrf !== "string" || form.csrf !== found.data.csrf) return undefined;
+    return { form, found };
+  };
+  const refusedForm = (c: Context) =>
+    htmlPage(
+      c,
+      403,
+      page(
+        "Refused",
+        "<p>This form has expired or did not come from this host. Go back, reload and try again.</p>",
+      ),
+    );
+
+  app.get("/_locara/sign-in", async (c) => {
+    const token = c.req.query("token");
+    const next = safeNext(c.req.query("next"));
+    if (token) {
+      const owner = await useSignInToken(host.db.pool, token);
+      if (!owner)
+        return htmlPage(
+          c,
+          403,
+          page("Link used or expired", "<p>Ask for a new sign-in link: locara server prints one.</p>"),
+        );
+      const made = await createSession(host.db.pool, owner, SESSION_TTL_MS);
+      await setSignedCookie(c, SESSION_COOKIE, made.id, options.secret, COOKIE);
+      return c.redirect(next, 303);
+    }
+    const { data } = await ensureSession(c);
+    return htmlPage(c, 200, signInPage({ next, csrf: data.csrf }));
+  });
+
+  app.post("/_locara/sign-in", async (c) => {
+    const checked = await checkedForm(c);
+    if (!checked) return refusedForm(c);
+    const { form, found } = checked;
+    const next = safeNext(form.next);
+    const name = String(form.name ?? "");
+    const keys = [`client:${client(c)}`, `owner:${name}`];
+    const wait = throttle.waitMs(keys);
+    if (wait > 0)
+      return htmlPage(
+        c,
+        429,
+        page("Too many attempts", `<p>Wait ${Math.ceil(wait / 1000)} s and try again.</p>`),
+        { "retry-after": String(Math.ceil(wait / 1000)) },
+      );
+    if (!(await verifyPassword(String(form.password ?? ""), await ownerPassword(host.db.pool, name)))) {
+      throttle.failed(keys);
+      return htmlPage(c, 401, signInPage({ next, csrf: found.data.csrf, error: "Wrong name or password." }));
+    }
+    throttle.succeeded(keys[0]!);
+    await endSession(host.db.pool, found.id); // a new session id at sign-in: no fixation
+    const made = await createSession(host.db.pool, name, SESSION_TTL_MS);
+    await setSignedCookie(c, SESSION_COOKIE, made.id, options.secret, COOKIE);
+    return c.redirect(next, 303);
+  });
+
+  app.post("/_locara/unlock", async (c) => {
+    const checked = await checkedForm(c);
+    if (!checked) return refusedForm(c);
+    const { form, found } = checked;
+    const mount = String(form.mount ?? "");
+    const next = safeNext(form.next);
+    const route = await host.route(mount);
+    if (!route || route.mount !== mount)
+      return htmlPage(c, 404, page("Not found", "<p>No app is installed there.</p>"));
+    const keys = [`client:${client(c)}`, `installation:${route.runtime.id}`];
+    const wait = throttle.waitMs(keys);
+    if (wait > 0)
+      return htmlPage(
+        c,
+        429,
+        page("Too many attempts", `<p>Wait ${Math.ceil(wait / 1000)} s and try again.</p>`),
+        { "retry-after": String(Math.ceil(wait / 1000)) },
+      );
+    if (
+      !(await verifyPassword(
+        String(form.password ?? ""),
+        await installationPassword(host.db.pool, route.runtime.id),
+      ))
+    ) {
+      throttle.failed(keys);
+      return htmlPage(c, 401, unlockPage({ mount, next, csrf: found.data.csrf, error: "Wrong password." }));
+    }
+    throttle.succeeded(keys[0]!);
+    await unlockInSession(host.db.pool, found.id, route.runtime.id);
+    return c.redirect(next, 303);
+  });
+
+  app.post("/_locara/sign-out", async (c) => {
+    const checked = await checkedForm(c);
+    if (!checked) return refusedForm(c);
+    await endSession(host.db.pool, checked.found.id);
+    deleteCookie(c, SESSION_COOKIE, { path: "/" });
+    return c.redirect("/", 303);
+  });
+
+  app.all("*", async (c) => {
+    const url = new URL(c.req.url);
+    if (url.pathname.startsWith("/_locara/"))
+      return htmlPage(c, 404, page("Not found", "<p>No such page.</p>"));
+    try {
+      const route = await host.route(url.pathname);
+      if (!route) return c.text(`no app is mounted at ${url.pathname}\n`, 404);
+      const loaded = await route.runtime.load();
+      if (loaded.installation.state === "disabled")
+        throw new DisabledError(route.mount, loaded.installation.disabledReason);
+      const found = await session(c);
+      const viewer: Viewer = { owner: Boolean(found?.data.owner), unlocked: found?.data.unlocked ?? [] };
+      const verdict = accessFor(routeFor(loaded.routes, route.rest), viewer, route.runtime.id);
+      const next = url.pathname + url.search;
+      if (verdict === "needs-password") {
+        const { data } = await ensureSession(c);
+        return htmlPage(c, 401, unlockPage({ mount: route.mount, next, csrf: data.csrf }));
+      }
+      if (verdict === "needs-owner") {
+        const { data } = await ensureSession(c);
+        return htmlPage(
+          c,
+          401,
+          signInPage({ next, csrf: data.csrf, error: "This page is for the owner only." }),
+        );
+      }
+      const length = Number(c.req.header("content-length") ?? 0);
+      if (length > REQUEST_BODY_LIMIT)
+        return c.text(`request body larger than ${REQUEST_BODY_LIMIT} bytes\n`, 413);
+      const body = new Uint8Array(await c.req.arrayBuffer());
+      if (body.length > REQUEST_BODY_LIMIT)
+        return c.text(`request body larger than ${REQUEST_BODY_LIMIT} bytes\n`, 413);
+      const headers: [string, string][] = [];
+      c.req.raw.headers.forEach((value, name) => {
+        if (name === "cookie") {
+          const kept = withoutSessionCookie(value);
+          if (kept) headers.push([name, kept]);
+        } else headers.push([name, value]);
+      });
+      const request: GuestRequest = {
+        method: c.req.method,
+        url: new URL(route.rest + url.search, url.origin).href,
+        headers,
+        body: body.length > 0 ? body : null,
+      };
+      const outcome = await host.handle(route, request);
+      if (!outcome.ok) {
+        log(
+          `app ${route.mount} failed on ${request.method} ${url.pathname}: ${outcome.error.name}: ${outcome.error.message}`,
+        );
+        return c.text("Internal Server Error\n", 500);
+      }
+      const answer = new Headers();
+      for (const [name, value] of outcome.response.headers) {
+        if (name === "content-length" || name === "transfer-encoding") continue;
+        if (name === "set-cookie" && value.trimStart().startsWith(`${SESSION_COOKIE}=`)) continue;
+        answer.append(name, value);
+      }
+      const status = outcome.response.status;
+      const nullBody = c.req.method === "HEAD" || [204, 205, 304].includes(status);
+      return new Response(nullBody ? null : outcome.response.body, {
+        status,
+        statusText: outcome.response.statusText,
+        headers: answer,
+      });
+    } catch (error) {
+      if (error instanceof DisabledError) return c.text(`${error.message}\n`, 503);
+      log(error instanceof LocaraError ? error.message : `internal error: ${String(error)}`);
+      return c.text(
+        "Internal Server Error\n",
+        error instanceof LocaraError && error.code === "LOCARA_E_STORE" ? 503 : 500,
+      );
+    }
+  });
+  return app;
+}
