@@ -11,6 +11,7 @@ import { listInstallations } from "../store/installations.ts";
 import type { AdminCore } from "./admin-ops.ts";
 import { InstallationRuntime } from "./installation-runtime.ts";
 import type { Prompter } from "./prompt.ts";
+import type { Viewer } from "./route-access.ts";
 
 export interface HostOptions {
   /** `$LOCARA_HOME`: the embedded Postgres, app copies, the admin socket. */
@@ -145,8 +146,8 @@ export class Host implements AdminCore {
   }
 
   /** Serve one request of an installation (the serving issue adds route access in front of this). */
-  async handle(route: Route, request: GuestRequest): Promise<FetchOutcome> {
-    return route.runtime.handle(request);
+  async handle(route: Route, request: GuestRequest, viewer?: Viewer): Promise<FetchOutcome> {
+    return route.runtime.handle(request, viewer);
   }
 
   /** Stop: finish requests, commit every accepted audit event, stop the store. */

@@ -33,8 +33,9 @@ import {
 } from "../store/permissions-store.ts";
 import { addPendingRequest } from "../store/requests-store.ts";
 import { routeOverrides } from "../store/web-store.ts";
+import { accessModule } from "./access-module.ts";
 import type { Prompter } from "./prompt.ts";
-import { type EffectiveRoute, effectiveRoutes } from "./route-access.ts";
+import { type EffectiveRoute, effectiveRoutes, type Viewer } from "./route-access.ts";
 
 /** What every installation's runtime shares with the host. */
 export interface RuntimeEnvironment {
@@ -217,7 +218,10 @@ export class InstallationRuntime {
   }
 
   /** Serve one request with the live version's fetch handler. Disabled apps refuse at once. */
-  async handle(request: GuestRequest): Promise<FetchOutcome> {
+  /** Who the request in progress comes from (for locara:access); requests run one at a time. */
+  #viewer: Viewer | undefined;
+
+  async handle(request: GuestRequest, viewer?: Viewer): Promise<FetchOutcome> {
     const loaded = await this.load();
     const { installation, manifest } = loaded;
     if (installation.state === "disabled")
@@ -240,6 +244,11 @@ export class InstallationRuntime {
           maxTimeoutMs: manifest.limits.wallMsPerRequest,
         }),
         netModule(ctx, { ...NET_DEFAULTS, timeoutMs: manifest.limits.wallMsPerRequest }),
+        accessModule(ctx, {
+          routes: () => this.#loaded?.value.routes ?? [],
+          viewer: () => this.#viewer,
+          installationId: this.id,
+        }),
       ];
       const extras = manifest.permissions.some((p) => p.kind === "net")
         ? {
@@ -254,7 +263,9 @@ export class InstallationRuntime {
       };
       if (old) void old.service.close().then(() => old.slot.dispose());
     }
-    return this.#service.service.handle(request);
+    return this.#service.service.handle(request, () => {
+      this.#viewer = viewer;
+    });
   }
 
   /** Emergency disable: end what runs now, refuse the rest (until a reload finds it enabled). */

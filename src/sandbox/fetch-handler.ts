@@ -318,8 +318,12 @@ export class FetchService {
   }
 
   /** Limits throw (LimitError, SandboxCrashError); the app's own failures come back as `ok: false`. */
-  handle(request: GuestRequest): Promise<FetchOutcome> {
-    const next = this.#queue.then(() => this.#handle(request));
+  /** `onStart` runs when the request's turn comes (requests run one at a time). */
+  handle(request: GuestRequest, onStart?: () => void): Promise<FetchOutcome> {
+    const next = this.#queue.then(() => {
+      onStart?.();
+      return this.#handle(request);
+    });
     this.#queue = next.catch(() => undefined);
     return next;
   }

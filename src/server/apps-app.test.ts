@@ -71,6 +71,20 @@ beforeAll(async () => {
     approve: true,
     by: "test",
   });
+  const features = join(dir, "features");
+  await mkdir(features, { recursive: true });
+  await writeFile(
+    join(features, "locara.yaml"),
+    "name: features\nversion: 1.0.0\nentry: app.ts\nroutes:\n  - { path: /, access: public }\n  - { path: /feature/upload, access: private }\n",
+  );
+  await writeFile(
+    join(features, "app.ts"),
+    `import { getAccess, hasAccess } from "locara:access";
+export default { async fetch() {
+  return Response.json({ upload: await hasAccess("/feature/upload"), access: await getAccess("/feature/upload"), home: await hasAccess("/") });
+} };`,
+  );
+  await installApp(host, { dir: features, path: "/features", approve: true, by: "test" });
   await setAppPassword(host, { path: "/a", password: "correct horse", by: "test" });
   await ensureOwner(host.db.pool, "owner", null);
   app = appsApp(host, { secret: "test-secret-test-secret-test-secret", throttle });
@@ -230,6 +244,16 @@ describe("route access", () => {
     ).rejects.toThrow(/no route "\/nope"/);
     await setRouteAccess(host, { path: "/a", route: "/admin", access: "private", by: "test" });
     expect((await browser().send("/a/admin")).status).toBe(401);
+  });
+
+  it("locara:access tells the app what the visitor of this request may use", async () => {
+    expect(await (await browser().send("/features/")).json()).toEqual({ upload: false, access: "private", home: true });
+    const token = await createSignInToken(host.db.pool, "owner", 60_000);
+    const owner = browser();
+    await owner.send(`/_locara/sign-in?token=${token}`);
+    expect(await (await owner.send("/features/")).json()).toEqual({ upload: true, access: "private", home: true });
+    // The next anonymous request is anonymous again.
+    expect((await (await browser().send("/features/")).json()) as { upload: boolean }).toMatchObject({ upload: false });
   });
 
   it("host pages carry a strict content security policy", async () => {

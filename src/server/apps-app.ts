@@ -229,7 +229,7 @@ export function appsApp(
         headers,
         body: body.length > 0 ? body : null,
       };
-      const outcome = await host.handle(route, request);
+      const outcome = await host.handle(route, request, viewer);
       if (!outcome.ok) {
         log(
           `app ${route.mount} failed on ${request.method} ${url.pathname}: ${outcome.error.name}: ${outcome.error.message}`,
