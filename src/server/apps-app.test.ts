@@ -247,13 +247,23 @@ describe("route access", () => {
   });
 
   it("locara:access tells the app what the visitor of this request may use", async () => {
-    expect(await (await browser().send("/features/")).json()).toEqual({ upload: false, access: "private", home: true });
+    expect(await (await browser().send("/features/")).json()).toEqual({
+      upload: false,
+      access: "private",
+      home: true,
+    });
     const token = await createSignInToken(host.db.pool, "owner", 60_000);
     const owner = browser();
     await owner.send(`/_locara/sign-in?token=${token}`);
-    expect(await (await owner.send("/features/")).json()).toEqual({ upload: true, access: "private", home: true });
+    expect(await (await owner.send("/features/")).json()).toEqual({
+      upload: true,
+      access: "private",
+      home: true,
+    });
     // The next anonymous request is anonymous again.
-    expect((await (await browser().send("/features/")).json()) as { upload: boolean }).toMatchObject({ upload: false });
+    expect((await (await browser().send("/features/")).json()) as { upload: boolean }).toMatchObject({
+      upload: false,
+    });
   });
 
   it("host pages carry a strict content security policy", async () => {

@@ -213,16 +213,22 @@ export function appsApp(
       const length = Number(c.req.header("content-length") ?? 0);
       if (length > REQUEST_BODY_LIMIT)
         return c.text(`request body larger than ${REQUEST_BODY_LIMIT} bytes\n`, 413);
-      const body = new Uint8Array(await c.req.arrayBuffer());
+      // No body to read for GET and HEAD (reading it would build a full Request for nothing).
+      const bodyless = c.req.method === "GET" || c.req.method === "HEAD";
+      const body = bodyless ? new Uint8Array(0) : new Uint8Array(await c.req.arrayBuffer());
       if (body.length > REQUEST_BODY_LIMIT)
         return c.text(`request body larger than ${REQUEST_BODY_LIMIT} bytes\n`, 413);
       const headers: [string, string][] = [];
-      c.req.raw.headers.forEach((value, name) => {
+      const keep = (name: string, value: string) => {
         if (name === "cookie") {
           const kept = withoutSessionCookie(value);
           if (kept) headers.push([name, kept]);
         } else headers.push([name, value]);
-      });
+      };
+      // Served by Node: the raw header lines, without building a Headers object.
+      const raw = (c.env as { incoming?: { rawHeaders?: string[] } } | undefined)?.incoming?.rawHeaders;
+      if (raw) for (let i = 0; i + 1 < raw.length; i += 2) keep(raw[i]!.toLowerCase(), raw[i + 1]!);
+      else c.req.raw.headers.forEach((value, name) => keep(name, value));
       const request: GuestRequest = {
         method: c.req.method,
         url: new URL(route.rest + url.search, url.origin).href,
