@@ -228,7 +228,11 @@ export function appsApp(
       // Served by Node: the raw header lines, without building a Headers object.
       const raw = (c.env as { incoming?: { rawHeaders?: string[] } } | undefined)?.incoming?.rawHeaders;
       if (raw) for (let i = 0; i + 1 < raw.length; i += 2) keep(raw[i]!.toLowerCase(), raw[i + 1]!);
-      else c.req.raw.headers.forEach((value, name) => keep(name, value));
+      else {
+        c.req.raw.headers.forEach((value, name) => {
+          keep(name, value);
+        });
+      }
       const request: GuestRequest = {
         method: c.req.method,
         url: new URL(route.rest + url.search, url.origin).href,
