@@ -1,6 +1,5 @@
-import type { Context } from "hono";
 import { Hono } from "hono";
-import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
+import { deleteCookie, setSignedCookie } from "hono/cookie";
 import { DisabledError, LocaraError } from "../errors.ts";
 import type { Host } from "../host/host.ts";
 import { REQUEST_BODY_LIMIT } from "../host/http-bridge.ts";
@@ -10,26 +9,17 @@ import type { GuestRequest } from "../sandbox/fetch-handler.ts";
 import {
   createSession,
   endSession,
-  findSession,
   installationPassword,
   ownerPassword,
-  type StoredSession,
   unlockInSession,
   useSignInToken,
 } from "../store/web-store.ts";
-import { HOST_PAGE_HEADERS, page, signInPage, unlockPage } from "./pages.ts";
+import { page, signInPage, unlockPage } from "./pages.ts";
+import { COOKIE, htmlPage, SESSION_COOKIE, SESSION_TTL_MS, safeNext, webSessions } from "./web-session.ts";
+
+export { SESSION_COOKIE };
+
 import { PasswordThrottle } from "./throttle.ts";
-
-export const SESSION_COOKIE = "locara_session";
-const SESSION_TTL_MS = 12 * 3_600_000;
-const COOKIE = { httpOnly: true, sameSite: "Lax", path: "/", maxAge: SESSION_TTL_MS / 1000 } as const;
-
-/** A redirect target that stays on this host: an absolute path, never `//other` or a scheme. */
-function safeNext(next: unknown): string {
-  return typeof next === "string" && next.startsWith("/") && !next.startsWith("//") && !next.includes("\\")
-    ? next
-    : "/";
-}
 
 /**
  * The session cookie never reaches an app, and an app can never set it. Invariant: every app on
@@ -42,13 +32,6 @@ function withoutSessionCookie(cookie: string): string {
     .filter((c) => c !== "" && !c.startsWith(`${SESSION_COOKIE}=`))
     .join("; ");
 }
-
-const htmlPage = (
-  c: Context,
-  status: 200 | 401 | 403 | 404 | 429 | 503,
-  html: string,
-  extra: Record<string, string> = {},
-) => c.body(html, status, { ...HOST_PAGE_HEADERS, ...extra });
 
 /**
  * Apps served at their mount paths, behind route access: each request is routed to the
@@ -65,39 +48,7 @@ export function appsApp(
   const throttle = options.throttle ?? new PasswordThrottle();
   const log = options.log ?? (() => {});
 
-  const session = async (c: Context): Promise<{ id: string; data: StoredSession } | undefined> => {
-    const id = await getSignedCookie(c, options.secret, SESSION_COOKIE);
-    if (typeof id !== "string") return undefined;
-    const data = await findSession(host.db.pool, id);
-    return data ? { id, data } : undefined;
-  };
-  /** The visitor's session, made (anonymous) if there is none, so that forms have a CSRF token. */
-  const ensureSession = async (c: Context) => {
-    const found = await session(c);
-    if (found) return found;
-    const made = await createSession(host.db.pool, null, SESSION_TTL_MS);
-    await setSignedCookie(c, SESSION_COOKIE, made.id, options.secret, COOKIE);
-    return { id: made.id, data: { owner: null, unlocked: [], csrf: made.csrf } };
-  };
-  const client = (c: Context) =>
-    (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket
-      ?.remoteAddress ?? "unknown";
-  /** A form post with the session's CSRF token; anything else is refused before it is read further. */
-  const checkedForm = async (c: Context) => {
-    const form = await c.req.parseBody();
-    const found = await session(c);
-    if (!found || typeof form.csrf !== "string" || form.csrf !== found.data.csrf) return undefined;
-    return { form, found };
-  };
-  const refusedForm = (c: Context) =>
-    htmlPage(
-      c,
-      403,
-      page(
-        "Refused",
-        "<p>This form has expired or did not come from this host. Go back, reload and try again.</p>",
-      ),
-    );
+  const { session, ensureSession, client, checkedForm, refusedForm } = webSessions(host, options.secret);
 
   app.get("/_locara/sign-in", async (c) => {
     const token = c.req.query("token");

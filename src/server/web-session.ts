@@ -1,0 +1,65 @@
+import type { Context } from "hono";
+import { getSignedCookie, setSignedCookie } from "hono/cookie";
+import type { Host } from "../host/host.ts";
+import { createSession, findSession, type StoredSession } from "../store/web-store.ts";
+import { HOST_PAGE_HEADERS, page } from "./pages.ts";
+
+export const SESSION_COOKIE = "locara_session";
+export const SESSION_TTL_MS = 12 * 3_600_000;
+export const COOKIE = { httpOnly: true, sameSite: "Lax", path: "/", maxAge: SESSION_TTL_MS / 1000 } as const;
+
+/** A redirect target that stays on this host: an absolute path, never `//other` or a scheme. */
+export function safeNext(next: unknown): string {
+  return typeof next === "string" && next.startsWith("/") && !next.startsWith("//") && !next.includes("\\")
+    ? next
+    : "/";
+}
+
+export const htmlPage = (
+  c: Context,
+  status: 200 | 401 | 403 | 404 | 429 | 503,
+  html: string,
+  extra: Record<string, string> = {},
+) => c.body(html, status, { ...HOST_PAGE_HEADERS, ...extra });
+
+/** Sessions of the host's web pages: read, made when a form needs a CSRF token, and checked forms. */
+export function webSessions(host: Host, secret: string) {
+  const session = async (c: Context): Promise<{ id: string; data: StoredSession } | undefined> => {
+    const id = await getSignedCookie(c, secret, SESSION_COOKIE);
+    if (typeof id !== "string") return undefined;
+    const data = await findSession(host.db.pool, id);
+    return data ? { id, data } : undefined;
+  };
+  /** The visitor's session, made (anonymous) if there is none, so that forms have a CSRF token. */
+  const ensureSession = async (c: Context) => {
+    const found = await session(c);
+    if (found) return found;
+    const made = await createSession(host.db.pool, null, SESSION_TTL_MS);
+    await setSignedCookie(c, SESSION_COOKIE, made.id, secret, COOKIE);
+    return { id: made.id, data: { owner: null, unlocked: [], csrf: made.csrf } };
+  };
+  const client = (c: Context) =>
+    (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket
+      ?.remoteAddress ?? "unknown";
+  /** A form post with the session's CSRF token; anything else is refused before it is read further. */
+  const checkedForm = async (c: Context) => {
+    const form = await c.req.parseBody();
+    const found = await session(c);
+    if (!found || typeof form.csrf !== "string" || form.csrf !== found.data.csrf) return undefined;
+    return { form, found };
+  };
+  const refusedForm = (c: Context) =>
+    htmlPage(
+      c,
+      403,
+      page(
+        "Refused",
+        "<p>This form has expired or did not come from this host. Go back, reload and try again.</p>",
+      ),
+    );
+
+  return { session, ensureSession, client, checkedForm, refusedForm };
+}
+
+export type WebSessions = ReturnType<typeof webSessions>;
+export type { StoredSession };
