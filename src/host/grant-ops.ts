@@ -152,15 +152,17 @@ export async function grant(
 /** Revoke live grants (one kind and scope, or all): takes effect on every host at once. */
 export async function revoke(
   core: AdminCore,
-  options: { path: string; kind?: string; resource?: string; all: boolean; by: string },
+  options: { path: string; kind?: string; resource?: string; id?: string; all: boolean; by: string },
 ): Promise<{ path: string; revoked: string[] }> {
   const installation = await requireInstallation(core.db.pool, options.path);
-  if (!options.all && (!options.kind || options.resource === undefined)) {
+  if (!options.all && !options.id && (!options.kind || options.resource === undefined)) {
     throw new InvalidInputError("revoke", "give KIND and RESOURCE as they were granted, or --all");
   }
-  const match = options.all
-    ? ("all" as const)
-    : { kind: capability(options.kind!).kind, scope: scopeFrom(options.kind!, options.resource!) };
+  const match = options.id
+    ? { id: options.id }
+    : options.all
+      ? ("all" as const)
+      : { kind: capability(options.kind!).kind, scope: scopeFrom(options.kind!, options.resource!) };
   const revoked = await core.db.transaction(async (tx) => {
     const ids = await revokeGrants(tx, installation.id, options.by, match);
     if (ids.length > 0) {
@@ -168,7 +170,7 @@ export async function revoke(
         tx,
         installation.path,
         "revoke",
-        options.all ? "all grants" : `${options.kind} ${options.resource}`,
+        options.id ?? (options.all ? "all grants" : `${options.kind} ${options.resource}`),
         options.by,
         { ids },
       );

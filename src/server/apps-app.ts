@@ -14,6 +14,7 @@ import {
   unlockInSession,
   useSignInToken,
 } from "../store/web-store.ts";
+import { consoleRoutes } from "./console.ts";
 import { page, signInPage, unlockPage } from "./pages.ts";
 import { COOKIE, htmlPage, SESSION_COOKIE, SESSION_TTL_MS, safeNext, webSessions } from "./web-session.ts";
 
@@ -134,6 +135,8 @@ export function appsApp(
     deleteCookie(c, SESSION_COOKIE, { path: "/" });
     return c.redirect("/", 303);
   });
+
+  consoleRoutes(app, host, webSessions(host, options.secret));
 
   app.all("*", async (c) => {
     const url = new URL(c.req.url);

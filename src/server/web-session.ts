@@ -17,7 +17,7 @@ export function safeNext(next: unknown): string {
 
 export const htmlPage = (
   c: Context,
-  status: 200 | 401 | 403 | 404 | 429 | 503,
+  status: 200 | 401 | 403 | 404 | 409 | 429 | 503,
   html: string,
   extra: Record<string, string> = {},
 ) => c.body(html, status, { ...HOST_PAGE_HEADERS, ...extra });

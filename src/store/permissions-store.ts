@@ -126,8 +126,15 @@ export async function revokeGrants(
   db: Queryable,
   installationId: string,
   by: string,
-  match: { kind: string; scope: unknown } | "all",
+  match: { kind: string; scope: unknown } | { id: string } | "all",
 ): Promise<string[]> {
+  if (typeof match === "object" && "id" in match) {
+    const { rows } = await db.query<{ id: string }>(
+      `UPDATE grants SET revoked_at = now(), revoked_by = $2 WHERE installation_id = $1 AND ${LIVE} AND id = $3 RETURNING id`,
+      [installationId, by, match.id],
+    );
+    return rows.map((r) => r.id);
+  }
   const { rows } =
     match === "all"
       ? await db.query<{ id: string }>(
