@@ -161,6 +161,7 @@ function validate(data: unknown): { manifest?: Manifest; issues: PathIssue[] } {
     version: raw.version,
     entry: raw.entry,
     routes,
+    static: (raw.static ?? []).map((s) => ({ path: s.path, dir: s.dir })),
     permissions,
     deny,
     keys: (raw.keys ?? []).map((k) =>

@@ -30,6 +30,17 @@ const route = z
   })
   .describe("A route and who may reach it.");
 
+const staticFiles = z
+  .strictObject({
+    path: z.string().regex(/^\/[^\s?#]*$/, 'a static path starts with "/" and has no spaces, "?" or "#"'),
+    dir: z
+      .string()
+      .regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[^\0]+$/, 'dir is a folder inside the app folder, e.g. "public"'),
+  })
+  .describe(
+    "Files the host serves itself, without running the app: GET path/… is dir/… (route access applies).",
+  );
+
 const appKey = z.strictObject({
   key: z
     .string()
@@ -92,6 +103,7 @@ export const manifestSchema = z
         'the entry is a path inside the app folder, e.g. "src/app.ts"',
       ),
     routes: z.array(route).optional(),
+    static: z.array(staticFiles).optional(),
     permissions: permissions.optional(),
     keys: z.array(appKey).optional().describe("App-defined user-level permissions."),
     limits: limits.optional(),
@@ -107,6 +119,7 @@ export function allowedKeysAt(path: readonly (string | number)[]): readonly stri
   if (p === "permissions") return [...CAPABILITY_KINDS, "deny"];
   if (p === "permissions/deny") return DENIABLE_KINDS;
   if (p === "routes/#") return Object.keys(route.shape);
+  if (p === "static/#") return Object.keys(staticFiles.shape);
   if (p === "keys/#") return Object.keys(appKey.shape);
   if (p === "limits") return Object.keys(limits.shape);
   const entry = /^permissions\/(?:deny\/)?([a-z.-]+)(?:\/#)?$/.exec(p);

@@ -45,6 +45,8 @@ export interface Manifest {
   readonly version: string;
   readonly entry: string;
   readonly routes: readonly Route[];
+  /** Files the host serves itself at `path/…` from `dir/…` of the installed copy. */
+  readonly static: readonly { readonly path: string; readonly dir: string }[];
   readonly permissions: readonly DeclaredPermission[];
   readonly deny: readonly DeclaredPermission[];
   readonly keys: readonly AppKey[];

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Hono } from "hono";
@@ -49,8 +49,7 @@ beforeAll(async () => {
     ? await freshMachineDatabase()
     : await freshEmbeddedDatabase();
   host = await Host.start({ home: join(dir, "home"), databaseUrl: database.url, userHome: dir });
-  await installApp(host, {
-    dir: await makeApp(
+  const site = await makeApp(
       "site",
       `  - { path: /, access: public }
   - { path: /members, access: limited }
@@ -59,12 +58,13 @@ beforeAll(async () => {
   - { path: /reports, access: keys, keys: [reports.read] }
   - { path: /api, access: public, strict: true }
 `,
-      "keys:\n  - { key: reports.read, name: Read the reports }\n",
-    ),
-    path: "/a",
-    approve: true,
-    by: "test",
-  });
+      "keys:\n  - { key: reports.read, name: Read the reports }\nstatic:\n  - { path: /assets, dir: public }\n",
+  );
+  await mkdir(join(site, "public", "css"), { recursive: true });
+  await writeFile(join(site, "public", "css", "site.css"), "body { color: teal }\n");
+  await writeFile(join(site, "public", "index.html"), "<h1>assets</h1>\n");
+  await symlink("/etc/passwd", join(site, "public", "leak"));
+  await installApp(host, { dir: site, path: "/a", approve: true, by: "test" });
   await installApp(host, {
     dir: await makeApp("other", "  - { path: /, access: public }\n"),
     path: "/ab",
@@ -264,6 +264,19 @@ describe("route access", () => {
     expect((await (await browser().send("/features/")).json()) as { upload: boolean }).toMatchObject({
       upload: false,
     });
+  });
+
+  it("static files are served by the host from the installed copy, never through a link out or ..", async () => {
+    const css = await browser().send("/a/assets/css/site.css");
+    expect(css.status).toBe(200);
+    expect(css.headers.get("content-type")).toBe("text/css; charset=utf-8");
+    expect(await css.text()).toBe("body { color: teal }\n");
+    expect(await (await browser().send("/a/assets/")).text()).toBe("<h1>assets</h1>\n");
+    for (const path of ["/a/assets/leak", "/a/assets/css%2f..%2f..%2flocara.yaml", "/a/assets/missing.png"]) {
+      expect((await browser().send(path)).status, path).toBe(404);
+    }
+    // An encoded ".." is resolved by URL parsing first: it leaves /assets, so the app answers.
+    expect(await (await browser().send("/a/assets/%2e%2e/locara.yaml")).text()).toMatch(/^site \/locara\.yaml/);
   });
 
   it("host pages carry a strict content security policy", async () => {

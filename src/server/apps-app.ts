@@ -1,10 +1,13 @@
+import { join } from "node:path";
 import { Hono } from "hono";
 import { deleteCookie, setSignedCookie } from "hono/cookie";
 import { DisabledError, LocaraError } from "../errors.ts";
 import type { Host } from "../host/host.ts";
 import { REQUEST_BODY_LIMIT } from "../host/http-bridge.ts";
+import { versionDir } from "../host/installer.ts";
 import { verifyPassword } from "../host/password-hash.ts";
-import { accessFor, routeFor, type Viewer } from "../host/route-access.ts";
+import { accessFor, covers, routeFor, type Viewer } from "../host/route-access.ts";
+import { readStatic } from "../host/static-files.ts";
 import type { GuestRequest } from "../sandbox/fetch-handler.ts";
 import {
   createSession,
@@ -163,6 +166,25 @@ export function appsApp(
           401,
           signInPage({ next, csrf: data.csrf, error: "This page is for the owner only." }),
         );
+      }
+      // Static files the manifest declares: served by the host, the app's code never runs.
+      const files = loaded.manifest.static.find((f) => covers(f.path, route.rest));
+      if (files && (c.req.method === "GET" || c.req.method === "HEAD")) {
+        const base = files.path === "/" ? "" : files.path.replace(/\/$/, "");
+        const root = join(
+          versionDir(host.home, route.runtime.id, loaded.installation.liveVersion),
+          files.dir,
+        );
+        const found = await readStatic(root, route.rest.slice(base.length));
+        if (!found) return c.text("not found\n", 404);
+        const headers = {
+          "content-type": found.type,
+          "x-content-type-options": "nosniff",
+          "cache-control": "no-cache",
+        };
+        return c.req.method === "HEAD"
+          ? c.body(null, 200, headers)
+          : c.body(new Uint8Array(found.body), 200, headers);
       }
       const length = Number(c.req.header("content-length") ?? 0);
       if (length > REQUEST_BODY_LIMIT)
