@@ -130,7 +130,7 @@ entry: app.ts
 
   it("refuses unknown keys everywhere, listing what is allowed", () => {
     expect(problems("name: a\nversion: 1.0.0\nentry: a.ts\nperms: {}\n")).toEqual([
-      'locara.yaml:4:1: perms: unknown key "perms": expected one of $schema, name, version, entry, routes, permissions, keys, limits',
+      'locara.yaml:4:1: perms: unknown key "perms": expected one of $schema, name, version, entry, routes, static, permissions, keys, limits',
     ]);
     expect(problems(base("  files: [/x]\n"))[0]).toMatch(
       /^locara.yaml:5:3: permissions.files: unknown key "files": expected one of fs.read, /,

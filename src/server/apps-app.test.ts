@@ -50,15 +50,15 @@ beforeAll(async () => {
     : await freshEmbeddedDatabase();
   host = await Host.start({ home: join(dir, "home"), databaseUrl: database.url, userHome: dir });
   const site = await makeApp(
-      "site",
-      `  - { path: /, access: public }
+    "site",
+    `  - { path: /, access: public }
   - { path: /members, access: limited }
   - { path: /members/open, access: public }
   - { path: /admin, access: private }
   - { path: /reports, access: keys, keys: [reports.read] }
   - { path: /api, access: public, strict: true }
 `,
-      "keys:\n  - { key: reports.read, name: Read the reports }\nstatic:\n  - { path: /assets, dir: public }\n",
+    "keys:\n  - { key: reports.read, name: Read the reports }\nstatic:\n  - { path: /assets, dir: public }\n",
   );
   await mkdir(join(site, "public", "css"), { recursive: true });
   await writeFile(join(site, "public", "css", "site.css"), "body { color: teal }\n");
@@ -276,7 +276,9 @@ describe("route access", () => {
       expect((await browser().send(path)).status, path).toBe(404);
     }
     // An encoded ".." is resolved by URL parsing first: it leaves /assets, so the app answers.
-    expect(await (await browser().send("/a/assets/%2e%2e/locara.yaml")).text()).toMatch(/^site \/locara\.yaml/);
+    expect(await (await browser().send("/a/assets/%2e%2e/locara.yaml")).text()).toMatch(
+      /^site \/locara\.yaml/,
+    );
   });
 
   it("host pages carry a strict content security policy", async () => {
