@@ -64,35 +64,7 @@ export async function guarded<T>(
   const started = performance.now();
   await ctx.fresh?.();
   let decision = decide(ctx.policy, request, ctx.now());
-  if (decision.state === "prompt" && ctx.prompt) {
-    try {
-      await ctx.prompt(request, decision);
-    } catch (error) {
-      // Nobody could answer now (a served request): the call fails, and is audited as refused.
-      const asked = decision;
-      await ctx.audit.write({
-        v: 1,
-        time: new Date(ctx.now()).toISOString(),
-        installation: ctx.installation,
-        call,
-        kind: asked.kind,
-        resource: asked.resource,
-        decision: "denied",
-        rule: asked.rule,
-        durationMs: performance.now() - started,
-        error: error instanceof LocaraError ? error.code : "error",
-      });
-      throw error;
-    }
-    decision = decide(ctx.policy, request, ctx.now()); // the answer is now a grant (or not)
-  }
-  if (decision.grant !== undefined) {
-    const once = grantTerm(ctx.policy, decision.grant) === "once";
-    const used =
-      consumeGrant(ctx.policy, decision.grant) &&
-      (!once || ctx.consumeOnce === undefined || (await ctx.consumeOnce(decision.grant)));
-    if (!used) decision = decide(ctx.policy, request, ctx.now()); // a once grant was used up meanwhile
-  }
+  /** The one audit event of this call: what was decided, by which rule, and how it ended. */
   const audit = async (error?: string) =>
     await ctx.audit.write({
       v: 1,
@@ -106,6 +78,23 @@ export async function guarded<T>(
       durationMs: performance.now() - started,
       ...(error === undefined ? {} : { error }),
     });
+  if (decision.state === "prompt" && ctx.prompt) {
+    try {
+      await ctx.prompt(request, decision);
+    } catch (error) {
+      // Nobody could answer now (a served request): the call fails, and is audited as refused.
+      await audit(error instanceof LocaraError ? error.code : "error");
+      throw error;
+    }
+    decision = decide(ctx.policy, request, ctx.now()); // the answer is now a grant (or not)
+  }
+  if (decision.grant !== undefined) {
+    const once = grantTerm(ctx.policy, decision.grant) === "once";
+    const used =
+      consumeGrant(ctx.policy, decision.grant) &&
+      (!once || ctx.consumeOnce === undefined || (await ctx.consumeOnce(decision.grant)));
+    if (!used) decision = decide(ctx.policy, request, ctx.now()); // a once grant was used up meanwhile
+  }
   if (decision.state !== "granted") {
     const error = decisionError(decision);
     await audit(error.code);

@@ -6,12 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installApp } from "../host/admin-ops.ts";
 import { Host } from "../host/host.ts";
 import { setAppPassword, setRouteAccess } from "../host/route-ops.ts";
-import {
-  freshEmbeddedDatabase,
-  freshMachineDatabase,
-  machinePostgresAvailable,
-  type TestDatabase,
-} from "../store/test-databases.ts";
+import { freshDatabase, type TestDatabase } from "../store/test-databases.ts";
 import { createSignInToken, ensureOwner } from "../store/web-store.ts";
 import { appsApp, SESSION_COOKIE } from "./apps-app.ts";
 import { PasswordThrottle } from "./throttle.ts";
@@ -45,9 +40,7 @@ async function makeApp(name: string, routes: string, keys = ""): Promise<string>
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "locara-serving-"));
-  database = (await machinePostgresAvailable())
-    ? await freshMachineDatabase()
-    : await freshEmbeddedDatabase();
+  database = await freshDatabase();
   host = await Host.start({ home: join(dir, "home"), databaseUrl: database.url, userHome: dir });
   const site = await makeApp(
     "site",

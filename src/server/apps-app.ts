@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import type { Context } from "hono";
 import { Hono } from "hono";
 import { deleteCookie, setSignedCookie } from "hono/cookie";
 import { DisabledError, LocaraError } from "../errors.ts";
@@ -53,6 +54,11 @@ export function appsApp(
   const log = options.log ?? (() => {});
 
   const { session, ensureSession, client, checkedForm, refusedForm } = webSessions(host, options.secret);
+  /** A client that must wait: refused without looking at the password. */
+  const tooMany = (c: Context, wait: number) =>
+    htmlPage(c, 429, page("Too many attempts", `<p>Wait ${Math.ceil(wait / 1000)} s and try again.</p>`), {
+      "retry-after": String(Math.ceil(wait / 1000)),
+    });
 
   app.get("/_locara/sign-in", async (c) => {
     const token = c.req.query("token");
@@ -81,13 +87,7 @@ export function appsApp(
     const name = String(form.name ?? "");
     const keys = [`client:${client(c)}`, `owner:${name}`];
     const wait = throttle.waitMs(keys);
-    if (wait > 0)
-      return htmlPage(
-        c,
-        429,
-        page("Too many attempts", `<p>Wait ${Math.ceil(wait / 1000)} s and try again.</p>`),
-        { "retry-after": String(Math.ceil(wait / 1000)) },
-      );
+    if (wait > 0) return tooMany(c, wait);
     if (!(await verifyPassword(String(form.password ?? ""), await ownerPassword(host.db.pool, name)))) {
       throttle.failed(keys);
       return htmlPage(c, 401, signInPage({ next, csrf: found.data.csrf, error: "Wrong name or password." }));
@@ -110,13 +110,7 @@ export function appsApp(
       return htmlPage(c, 404, page("Not found", "<p>No app is installed there.</p>"));
     const keys = [`client:${client(c)}`, `installation:${route.runtime.id}`];
     const wait = throttle.waitMs(keys);
-    if (wait > 0)
-      return htmlPage(
-        c,
-        429,
-        page("Too many attempts", `<p>Wait ${Math.ceil(wait / 1000)} s and try again.</p>`),
-        { "retry-after": String(Math.ceil(wait / 1000)) },
-      );
+    if (wait > 0) return tooMany(c, wait);
     if (
       !(await verifyPassword(
         String(form.password ?? ""),

@@ -8,12 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installApp } from "../host/admin-ops.ts";
 import { Host } from "../host/host.ts";
 import { queryAudit } from "../store/audit-store.ts";
-import {
-  freshEmbeddedDatabase,
-  freshMachineDatabase,
-  machinePostgresAvailable,
-  type TestDatabase,
-} from "../store/test-databases.ts";
+import { freshDatabase, type TestDatabase } from "../store/test-databases.ts";
 import { prepareOwner, type RunningServer, startServer } from "./server.ts";
 
 /*
@@ -44,9 +39,7 @@ beforeAll(async () => {
   await mkdir(join(user, "Documents", "reports"), { recursive: true });
   await writeFile(join(user, "Documents", "reports", "q3.txt"), "x".repeat(20_000));
   await mkdir(join(dir, "inspect", "photos"), { recursive: true });
-  database = (await machinePostgresAvailable())
-    ? await freshMachineDatabase()
-    : await freshEmbeddedDatabase();
+  database = await freshDatabase();
   host = await Host.start({ home: join(dir, "home"), databaseUrl: database.url, userHome: user });
   // The example as `npm start` installs it: waiting for approval (its /tmp narrowed to one folder).
   const app = join(dir, "disk_usage");

@@ -17,27 +17,16 @@ import { setAppState } from "../host/update-ops.ts";
 import type { ApprovalState } from "../policy/types.ts";
 import { queryAudit } from "../store/audit-store.ts";
 import { findVersion } from "../store/installations.ts";
-import { esc, HOST_PAGE_HEADERS, STYLE } from "./pages.ts";
+import { esc, HOST_PAGE_HEADERS, page, STYLE } from "./pages.ts";
 import { htmlPage, type WebSessions } from "./web-session.ts";
 
 const q = (path: string) => encodeURIComponent(path);
 
 function consolePage(title: string, csrf: string, body: string, options: { refresh?: number } = {}): string {
-  return `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="stylesheet" href="/_locara/locara.css">${
-    options.refresh ? `<meta http-equiv="refresh" content="${options.refresh}">` : ""
-  }<title>${esc(title)} · Locara console</title></head>
-<body>
-<header><nav aria-label="Console"><a href="/_locara/apps">Apps</a> · <a href="/_locara/requests">Requests</a> · <a href="/_locara/audit">Audit log</a>
+  const header = `<header><nav aria-label="Console"><a href="/_locara/apps">Apps</a> · <a href="/_locara/requests">Requests</a> · <a href="/_locara/audit">Audit log</a>
 <form method="post" action="/_locara/sign-out"><input type="hidden" name="csrf" value="${esc(csrf)}"><button type="submit">Sign out</button></form></nav></header>
-<main>
-<h1>${esc(title)}</h1>
-${body}
-</main>
-</body>
-</html>
 `;
+  return page(title, body, { header, suffix: "Locara console", ...options });
 }
 
 /** A one-button form posting to the console (with the session's CSRF token). */

@@ -6,12 +6,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminCall } from "../cli/admin-client.ts";
-import {
-  freshEmbeddedDatabase,
-  freshMachineDatabase,
-  machinePostgresAvailable,
-  type TestDatabase,
-} from "../store/test-databases.ts";
+import { freshDatabase, type TestDatabase } from "../store/test-databases.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 let dir: string;
@@ -45,9 +40,7 @@ beforeAll(async () => {
   home = join(dir, "home");
   await mkdir(home, { recursive: true });
   process.env.LOCARA_HOME = home;
-  database = (await machinePostgresAvailable())
-    ? await freshMachineDatabase()
-    : await freshEmbeddedDatabase();
+  database = await freshDatabase();
   for (const name of ["a", "b", "c", "d", "e"]) {
     const app = join(dir, name);
     await mkdir(app, { recursive: true });

@@ -6,12 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installApp } from "../host/admin-ops.ts";
 import { Host } from "../host/host.ts";
 import { setAppPassword } from "../host/route-ops.ts";
-import {
-  freshEmbeddedDatabase,
-  freshMachineDatabase,
-  machinePostgresAvailable,
-  type TestDatabase,
-} from "../store/test-databases.ts";
+import { freshDatabase, type TestDatabase } from "../store/test-databases.ts";
 import { type RunningServer, startServer } from "./server.ts";
 
 /*
@@ -29,9 +24,7 @@ let server: RunningServer;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "locara-load-"));
   await chmod(dir, 0o755);
-  database = (await machinePostgresAvailable())
-    ? await freshMachineDatabase()
-    : await freshEmbeddedDatabase();
+  database = await freshDatabase();
   host = await Host.start({
     home: join(dir, "home"),
     databaseUrl: database.url,

@@ -6,12 +6,7 @@ import { approveApp, installApp } from "../host/admin-ops.ts";
 import { grant, revoke, setServerRules } from "../host/grant-ops.ts";
 import { Host } from "../host/host.ts";
 import type { GuestRequest } from "../sandbox/fetch-handler.ts";
-import {
-  freshEmbeddedDatabase,
-  freshMachineDatabase,
-  machinePostgresAvailable,
-  type TestDatabase,
-} from "../store/test-databases.ts";
+import { freshDatabase, type TestDatabase } from "../store/test-databases.ts";
 
 let dir: string;
 let database: TestDatabase;
@@ -27,9 +22,7 @@ const request = (path: string): GuestRequest => ({
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "locara-two-hosts-"));
-  database = (await machinePostgresAvailable())
-    ? await freshMachineDatabase()
-    : await freshEmbeddedDatabase();
+  database = await freshDatabase();
   // Two hosts, each with its own home, sharing one store.
   a = await Host.start({ home: join(dir, "a"), databaseUrl: database.url, userHome: dir });
   b = await Host.start({ home: join(dir, "b"), databaseUrl: database.url, userHome: dir });

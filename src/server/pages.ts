@@ -22,12 +22,19 @@ input,select{font:inherit;padding:.2rem .4rem}ul{padding-left:1.2rem}li{margin:.
 
 export const esc = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function page(title: string, body: string): string {
+/** A whole host page: the one style sheet, an optional header (the console's navigation), the body. */
+export function page(
+  title: string,
+  body: string,
+  options: { header?: string; refresh?: number; suffix?: string } = {},
+): string {
   return `<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="stylesheet" href="/_locara/locara.css"><title>${esc(title)} · Locara</title></head>
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">${
+    options.refresh ? `<meta http-equiv="refresh" content="${options.refresh}">` : ""
+  }<link rel="stylesheet" href="/_locara/locara.css"><title>${esc(title)} · ${options.suffix ?? "Locara"}</title></head>
 <body>
-<main>
+${options.header ?? ""}<main>
 <h1>${esc(title)}</h1>
 ${body}
 </main>

@@ -5,12 +5,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli } from "../cli/test-cli.ts";
 import { Host } from "../host/host.ts";
-import {
-  freshEmbeddedDatabase,
-  freshMachineDatabase,
-  machinePostgresAvailable,
-  type TestDatabase,
-} from "../store/test-databases.ts";
+import { freshDatabase, type TestDatabase } from "../store/test-databases.ts";
 import { type RunningServer, startServer } from "./server.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -42,9 +37,7 @@ beforeAll(async () => {
   await mkdir(join(dir, "inspect", "a"), { recursive: true });
   await mkdir(home, { recursive: true });
   process.env.LOCARA_HOME = home;
-  database = (await machinePostgresAvailable())
-    ? await freshMachineDatabase()
-    : await freshEmbeddedDatabase();
+  database = await freshDatabase();
   host = await Host.start({
     home,
     databaseUrl: database.url,

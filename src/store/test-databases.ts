@@ -59,3 +59,8 @@ export async function freshEmbeddedDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+/** A fresh database: on the machine's Postgres where it answers, else an embedded one. */
+export async function freshDatabase(): Promise<TestDatabase> {
+  return (await machinePostgresAvailable()) ? freshMachineDatabase() : freshEmbeddedDatabase();
+}
