@@ -69,10 +69,10 @@ export function registerDevCommand(root: Command, io: Io, setExit: (code: number
           await answerNew();
           server = await startServer({ host, socket: join(home, "admin.sock"), port });
           const { prepareOwner } = await import("../server/server.ts");
-          const link = await prepareOwner(host, server.appsUrl);
+          const link = await prepareOwner(host, server.consoleUrl);
           if (link) io.err(`sign in as the owner (for private routes; once, within a day): ${link}\n`);
           io.err(
-            `serving ${dir} at ${server.appsUrl} (Ctrl-C to stop); admin: LOCARA_HOME=${locaraHome()}/dev locara …\n${
+            `serving ${dir} at ${server.appsUrl} (Ctrl-C to stop); console: ${server.consoleUrl}_locara/; admin: LOCARA_HOME=${locaraHome()}/dev locara …\n${
               prompter
                 ? ""
                 : "no terminal: permissions set to ask become pending requests (locara requests)\n"

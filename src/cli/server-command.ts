@@ -39,6 +39,11 @@ export function registerServerCommand(root: Command, io: Io, setExit: (code: num
     .command("server")
     .description("run the Locara host: the store, the sandboxes, the apps on 127.0.0.1 and the admin socket")
     .option("--port <port>", "the loopback port apps are served on (0 picks a free one)", "8080")
+    .option(
+      "--console-port <port>",
+      "the loopback port of the console and the owner's sign-in (0 picks a free one)",
+      "8081",
+    )
     .addOption(
       new Option("--database <url>", "an external Postgres instead of the embedded one").env(
         "LOCARA_DATABASE_URL",
@@ -59,8 +64,14 @@ export function registerServerCommand(root: Command, io: Io, setExit: (code: num
     .action(async (opts: Record<string, unknown>) => {
       try {
         const port = Number(opts.port);
-        if (!Number.isInteger(port) || port < 0 || port > 65535) {
-          throw new InvalidInputError(String(opts.port), "the port must be a number from 0 to 65535");
+        const consolePort = Number(opts.consolePort);
+        for (const [given, value] of [
+          [opts.port, port],
+          [opts.consolePort, consolePort],
+        ] as const) {
+          if (!Number.isInteger(value) || value < 0 || value > 65535) {
+            throw new InvalidInputError(String(given), "a port is a number from 0 to 65535");
+          }
         }
         const home = locaraHome();
         await mkdir(home, { recursive: true, mode: 0o700 });
@@ -83,13 +94,14 @@ export function registerServerCommand(root: Command, io: Io, setExit: (code: num
             host,
             socket: join(home, "admin.sock"),
             port,
+            consolePort,
             log,
             ...(typeof opts.adminToken === "string" ? { adminToken: opts.adminToken } : {}),
           });
           const { prepareOwner } = await import("../server/server.ts");
           const link = await prepareOwner(
             host,
-            server.appsUrl,
+            server.consoleUrl,
             typeof opts.ownerPasswordFile === "string" ? opts.ownerPasswordFile : undefined,
           );
           io.err(
@@ -97,6 +109,7 @@ export function registerServerCommand(root: Command, io: Io, setExit: (code: num
               "Locara host running (Ctrl-C to stop)",
               ...(link ? [`  sign in as the owner (once, within a day): ${link}`] : []),
               `  apps:         ${server.appsUrl}`,
+              `  console:      ${server.consoleUrl}_locara/`,
               `  admin socket: ${server.socket}`,
               `  store:        ${host.db.embedded ? `embedded Postgres in ${join(home, "pg")}` : host.db.where}`,
               "next: locara app list, then locara app show PATH and locara app approve PATH",

@@ -9,12 +9,22 @@ import { setAppPassword, setRouteAccess } from "../host/route-ops.ts";
 import { freshDatabase, type TestDatabase } from "../store/test-databases.ts";
 import { createSignInToken, ensureOwner } from "../store/web-store.ts";
 import { appsApp, SESSION_COOKIE } from "./apps-app.ts";
+import { consoleApp } from "./console-app.ts";
 import { PasswordThrottle } from "./throttle.ts";
 
 let dir: string;
 let database: TestDatabase;
 let host: Host;
 let app: Hono;
+let consoleSide: Hono;
+const SECRET = "test-secret-test-secret-test-secret";
+/** The console's origin serves sign-in and the console; everything else is the apps' origin. */
+const originOf = (path: string) =>
+  path.startsWith("/_locara/") &&
+  !path.startsWith("/_locara/unlock") &&
+  !path.startsWith("/_locara/locara.css")
+    ? consoleSide
+    : app;
 let clock = 1_000_000;
 const throttle = new PasswordThrottle({ free: 3, baseMs: 1000, now: () => clock });
 
@@ -80,7 +90,8 @@ export default { async fetch() {
   await installApp(host, { dir: features, path: "/features", approve: true, by: "test" });
   await setAppPassword(host, { path: "/a", password: "correct horse", by: "test" });
   await ensureOwner(host.db.pool, "owner", null);
-  app = appsApp(host, { secret: "test-secret-test-secret-test-secret", throttle });
+  app = appsApp(host, { secret: SECRET, throttle, consoleUrl: "http://127.0.0.1:9/" });
+  consoleSide = consoleApp(host, { secret: SECRET, throttle });
 }, 120_000);
 
 afterAll(async () => {
@@ -89,11 +100,11 @@ afterAll(async () => {
 });
 
 /** A browser in miniature: keeps the cookies the host sets. */
-function browser(server: () => Hono = () => app) {
+function browser(server?: () => Hono) {
   const jar = new Map<string, string>();
   const send = async (path: string, init: RequestInit = {}) => {
     const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
-    const response = await server().request(path, {
+    const response = await (server ? server() : originOf(path)).request(path, {
       ...init,
       headers: { ...(cookie ? { cookie } : {}), ...(init.headers as object) },
     });
@@ -172,7 +183,7 @@ describe("route access", () => {
 
   it("repeated wrong passwords slow the client down, even for the right password, until the wait is over", async () => {
     const own = appsApp(host, {
-      secret: "test-secret-test-secret-test-secret",
+      secret: SECRET,
       throttle: new PasswordThrottle({ free: 3, now: () => clock }),
     });
     const b = browser(() => own);
@@ -272,6 +283,39 @@ describe("route access", () => {
     expect(await (await browser().send("/a/assets/%2e%2e/locara.yaml")).text()).toMatch(
       /^site \/locara\.yaml/,
     );
+  });
+
+  it("the console is another origin: a token an app's page can read there never works on the console", async () => {
+    const b = browser();
+    // An app's script could read the unlock form on the apps' origin (the app's own origin).
+    const appsToken = b.csrf(await (await b.send("/a/members/x")).text());
+    // The same session's token on the console is another one, derived with the host's secret.
+    const consoleToken = b.csrf(await (await b.send("/_locara/sign-in")).text());
+    expect(appsToken).not.toBe("");
+    expect(consoleToken).not.toBe("");
+    expect(consoleToken).not.toBe(appsToken);
+    const withAppsToken = await b.post("/_locara/sign-in", {
+      csrf: appsToken,
+      name: "owner",
+      password: "guess",
+      next: "/",
+    });
+    expect(withAppsToken.status).toBe(403); // refused as a forged form, before the password is looked at
+    const withConsoleToken = await b.post("/_locara/sign-in", {
+      csrf: consoleToken,
+      name: "owner",
+      password: "guess",
+      next: "/",
+    });
+    expect(withConsoleToken.status).toBe(401); // a real attempt, with a wrong password
+    // The owner's console forms work with the console's token.
+    const token = await createSignInToken(host.db.pool, "owner", 60_000);
+    const owner = browser();
+    await owner.send(`/_locara/sign-in?token=${token}`);
+    const ownerToken = owner.csrf(await (await owner.send("/_locara/apps")).text());
+    expect((await owner.post("/_locara/app/approve", { csrf: ownerToken, path: "/a" })).status).toBe(303);
+    // Private app routes send visitors to the console to sign in.
+    expect(await (await browser().send("/a/admin")).text()).toContain("http://127.0.0.1:9/_locara/sign-in");
   });
 
   it("host pages carry a strict content security policy", async () => {

@@ -19,7 +19,7 @@ import {
   useSignInToken,
 } from "../store/web-store.ts";
 import { consoleRoutes } from "./console.ts";
-import { page, signInPage, unlockPage } from "./pages.ts";
+import { esc, page, STYLE, unlockPage } from "./pages.ts";
 import { COOKIE, htmlPage, SESSION_COOKIE, SESSION_TTL_MS, safeNext, webSessions } from "./web-session.ts";
 
 export { SESSION_COOKIE };
@@ -47,57 +47,26 @@ function withoutSessionCookie(cookie: string): string {
  */
 export function appsApp(
   host: Host,
-  options: { secret: string; log?: (line: string) => void; throttle?: PasswordThrottle },
+  options: { secret: string; log?: (line: string) => void; throttle?: PasswordThrottle; consoleUrl?: string },
 ): Hono {
   const app = new Hono();
   const throttle = options.throttle ?? new PasswordThrottle();
   const log = options.log ?? (() => {});
 
-  const { session, ensureSession, client, checkedForm, refusedForm } = webSessions(host, options.secret);
+  const { session, ensureSession, client, checkedForm, refusedForm } = webSessions(
+    host,
+    options.secret,
+    "apps",
+  );
   /** A client that must wait: refused without looking at the password. */
   const tooMany = (c: Context, wait: number) =>
     htmlPage(c, 429, page("Too many attempts", `<p>Wait ${Math.ceil(wait / 1000)} s and try again.</p>`), {
       "retry-after": String(Math.ceil(wait / 1000)),
     });
 
-  app.get("/_locara/sign-in", async (c) => {
-    const token = c.req.query("token");
-    const next = safeNext(c.req.query("next"));
-    if (token) {
-      const owner = await useSignInToken(host.db.pool, token);
-      if (!owner)
-        return htmlPage(
-          c,
-          403,
-          page("Link used or expired", "<p>Ask for a new sign-in link: locara server prints one.</p>"),
-        );
-      const made = await createSession(host.db.pool, owner, SESSION_TTL_MS);
-      await setSignedCookie(c, SESSION_COOKIE, made.id, options.secret, COOKIE);
-      return c.redirect(next, 303);
-    }
-    const { data } = await ensureSession(c);
-    return htmlPage(c, 200, signInPage({ next, csrf: data.csrf }));
-  });
-
-  app.post("/_locara/sign-in", async (c) => {
-    const checked = await checkedForm(c);
-    if (!checked) return refusedForm(c);
-    const { form, found } = checked;
-    const next = safeNext(form.next);
-    const name = String(form.name ?? "");
-    const keys = [`client:${client(c)}`, `owner:${name}`];
-    const wait = throttle.waitMs(keys);
-    if (wait > 0) return tooMany(c, wait);
-    if (!(await verifyPassword(String(form.password ?? ""), await ownerPassword(host.db.pool, name)))) {
-      throttle.failed(keys);
-      return htmlPage(c, 401, signInPage({ next, csrf: found.data.csrf, error: "Wrong name or password." }));
-    }
-    throttle.succeeded(keys[0]!);
-    await endSession(host.db.pool, found.id); // a new session id at sign-in: no fixation
-    const made = await createSession(host.db.pool, name, SESSION_TTL_MS);
-    await setSignedCookie(c, SESSION_COOKIE, made.id, options.secret, COOKIE);
-    return c.redirect(next, 303);
-  });
+  app.get("/_locara/locara.css", (c) =>
+    c.body(STYLE, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "max-age=3600" }),
+  );
 
   app.post("/_locara/unlock", async (c) => {
     const checked = await checkedForm(c);
@@ -125,16 +94,6 @@ export function appsApp(
     return c.redirect(next, 303);
   });
 
-  app.post("/_locara/sign-out", async (c) => {
-    const checked = await checkedForm(c);
-    if (!checked) return refusedForm(c);
-    await endSession(host.db.pool, checked.found.id);
-    deleteCookie(c, SESSION_COOKIE, { path: "/" });
-    return c.redirect("/", 303);
-  });
-
-  consoleRoutes(app, host, webSessions(host, options.secret));
-
   app.all("*", async (c) => {
     const url = new URL(c.req.url);
     if (url.pathname.startsWith("/_locara/"))
@@ -154,11 +113,15 @@ export function appsApp(
         return htmlPage(c, 401, unlockPage({ mount: route.mount, next, csrf: data.csrf }));
       }
       if (verdict === "needs-owner") {
-        const { data } = await ensureSession(c);
+        // The owner signs in on the console's own origin (never this one, which apps share).
+        const link = `${options.consoleUrl ?? "/"}_locara/sign-in`;
         return htmlPage(
           c,
           401,
-          signInPage({ next, csrf: data.csrf, error: "This page is for the owner only." }),
+          page(
+            "For the owner only",
+            `<p>Sign in as the owner on the console, <a href="${esc(link)}">${esc(link)}</a>, then reload this page.</p>`,
+          ),
         );
       }
       // Static files the manifest declares: served by the host, the app's code never runs.

@@ -56,7 +56,7 @@ beforeAll(async () => {
     by: "locara server --examples",
   });
   server = await startServer({ host, socket: join(dir, "home", "admin.sock"), port: 0 });
-  signInLink = (await prepareOwner(host, server.appsUrl))!;
+  signInLink = (await prepareOwner(host, server.consoleUrl))!;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
 }, 120_000);
 
@@ -74,6 +74,7 @@ describe.skipIf(!available)("the console in a real browser", () => {
   it("sign in, approve, use, answer a request for 30 days, revoke, disable, and read it all in the audit log", async () => {
     const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
     const base = server.appsUrl.replace(/\/$/, "");
+    const consoleBase = server.consoleUrl.replace(/\/$/, "");
     const folder = encodeURIComponent(join(dir, "inspect"));
     const documents = encodeURIComponent(join(dir, "user", "Documents"));
 
@@ -96,7 +97,7 @@ describe.skipIf(!available)("the console in a real browser", () => {
     expect(await page.textContent("table")).toContain("photos");
 
     // Set ~/Documents to ask: the app's request becomes a pending request.
-    await page.goto(`${base}/_locara/app?path=${encodeURIComponent("/utils/disk_usage")}`);
+    await page.goto(`${consoleBase}/_locara/app?path=${encodeURIComponent("/utils/disk_usage")}`);
     await page
       .getByRole("row", { name: /fs\.read ~\/Documents/ })
       .getByRole("button", { name: "Set to ask" })
@@ -105,7 +106,7 @@ describe.skipIf(!available)("the console in a real browser", () => {
     expect(await page.textContent("body")).toContain("waiting for an answer");
 
     // Answer it in the console: allow for 30 days; the app now works.
-    await page.goto(`${base}/_locara/requests`);
+    await page.goto(`${consoleBase}/_locara/requests`);
     expect(await page.textContent("main")).toContain("asks to read");
     await shot(page, "console-requests");
     await page.getByRole("button", { name: "Allow for 30 days" }).click();
@@ -114,14 +115,14 @@ describe.skipIf(!available)("the console in a real browser", () => {
     expect(await page.textContent("table")).toContain("reports");
 
     // Revoke it: asked again.
-    await page.goto(`${base}/_locara/app?path=${encodeURIComponent("/utils/disk_usage")}`);
+    await page.goto(`${consoleBase}/_locara/app?path=${encodeURIComponent("/utils/disk_usage")}`);
     await page.getByRole("button", { name: "Revoke" }).click();
     expect(await page.textContent("main")).toContain("No live grants.");
     await page.goto(`${base}/utils/disk_usage/?folder=${documents}`);
     expect(await page.textContent("body")).toContain("waiting for an answer");
 
     // Disable with a reason: the app's page refuses.
-    await page.goto(`${base}/_locara/app?path=${encodeURIComponent("/utils/disk_usage")}`);
+    await page.goto(`${consoleBase}/_locara/app?path=${encodeURIComponent("/utils/disk_usage")}`);
     await page.getByLabel("Reason for disabling").fill("incident 42: trying the console");
     await page.getByRole("button", { name: "Disable now" }).click();
     const refused = await page.goto(`${base}/utils/disk_usage/?folder=${folder}`);
@@ -130,7 +131,7 @@ describe.skipIf(!available)("the console in a real browser", () => {
 
     // Each step is in the audit page.
     await host.audit.flush();
-    await page.goto(`${base}/_locara/audit?app=${encodeURIComponent("/utils/disk_usage")}`);
+    await page.goto(`${consoleBase}/_locara/audit?app=${encodeURIComponent("/utils/disk_usage")}`);
     const log = (await page.textContent("main")) ?? "";
     for (const step of [
       "admin.install",

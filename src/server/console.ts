@@ -17,7 +17,7 @@ import { setAppState } from "../host/update-ops.ts";
 import type { ApprovalState } from "../policy/types.ts";
 import { queryAudit } from "../store/audit-store.ts";
 import { findVersion } from "../store/installations.ts";
-import { esc, HOST_PAGE_HEADERS, page, STYLE } from "./pages.ts";
+import { esc, HOST_PAGE_HEADERS, page } from "./pages.ts";
 import { htmlPage, type WebSessions } from "./web-session.ts";
 
 const q = (path: string) => encodeURIComponent(path);
@@ -73,9 +73,6 @@ export function consoleRoutes(app: Hono, host: Host, web: WebSessions): void {
       }
     };
 
-  app.get("/_locara/locara.css", (c) =>
-    c.body(STYLE, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "max-age=3600" }),
-  );
   app.get("/_locara", (c) => c.redirect("/_locara/apps", 303));
   app.get("/_locara/", (c) => c.redirect("/_locara/apps", 303));
 

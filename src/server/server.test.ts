@@ -204,7 +204,7 @@ describe("the admin API over HTTP for remote admins", () => {
       adminToken: "s3cret-token",
     });
     try {
-      const url = new URL("_locara/api/v1/apps", remote.appsUrl);
+      const url = new URL("_locara/api/v1/apps", remote.consoleUrl);
       expect((await fetch(url)).status).toBe(401);
       expect((await fetch(url, { headers: { authorization: "Bearer s3cret-tokeX" } })).status).toBe(401);
       const ok = await fetch(url, { headers: { authorization: "Bearer s3cret-token" } });
@@ -213,7 +213,7 @@ describe("the admin API over HTTP for remote admins", () => {
         "/utils/disk_usage",
       );
       // The server started without a token does not serve the admin API over HTTP at all.
-      expect((await fetch(new URL("_locara/api/v1/apps", server.appsUrl))).status).toBe(404);
+      expect((await fetch(new URL("_locara/api/v1/apps", server.consoleUrl))).status).toBe(404);
     } finally {
       await remote.close();
     }

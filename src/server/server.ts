@@ -9,6 +9,7 @@ import { hashPassword } from "../host/password-hash.ts";
 import { createSignInToken, ensureOwner, hostSecret } from "../store/web-store.ts";
 import { adminApi } from "./admin-api.ts";
 import { appsApp } from "./apps-app.ts";
+import { consoleApp } from "./console-app.ts";
 
 /**
  * The owner account: created on the first start, with a password from a file if given; otherwise
@@ -38,6 +39,8 @@ export interface RunningServer {
   readonly socket: string;
   /** Where apps are served, e.g. `http://127.0.0.1:8080/`. */
   readonly appsUrl: string;
+  /** The console and the owner's sign-in: another port, so that no app shares its origin. */
+  readonly consoleUrl: string;
   close(): Promise<void>;
 }
 
@@ -85,6 +88,8 @@ export async function startServer(options: {
   host: Host;
   socket: string;
   port: number;
+  /** The console's port (0: any free one). */
+  consolePort?: number;
   adminToken?: string;
   log?: (line: string) => void;
 }): Promise<RunningServer> {
@@ -111,24 +116,27 @@ export async function startServer(options: {
   }
   await chmod(options.socket, 0o600);
 
-  const remote = options.adminToken
-    ? getRequestListener(adminApi(host, { token: options.adminToken }).fetch)
-    : undefined;
   const secret = await hostSecret(host.db.pool, "session-cookie");
-  const served = getRequestListener(appsApp(host, { secret, log }).fetch);
-  const apps = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0]!;
-    if (path.startsWith("/_locara/api/")) {
-      if (!remote) return plain(res, 404, "not found\n");
-      req.url = (req.url ?? "/").slice("/_locara/api".length);
-      return void remote(req, res);
-    }
-    return void served(req, res);
-  });
+  // The console on its own origin (a port of its own), apart from the apps it governs.
+  const consoleServer = createServer(
+    getRequestListener(
+      consoleApp(host, { secret, ...(options.adminToken ? { adminToken: options.adminToken } : {}) }).fetch,
+    ),
+  );
+  try {
+    await listen(consoleServer, { port: options.consolePort ?? 0, host: "127.0.0.1" }, "console");
+  } catch (error) {
+    admin.close();
+    await rm(options.socket, { force: true });
+    throw error;
+  }
+  const consoleUrl = `http://127.0.0.1:${(consoleServer.address() as AddressInfo).port}/`;
+  const apps = createServer(getRequestListener(appsApp(host, { secret, log, consoleUrl }).fetch));
   try {
     await listen(apps, { port: options.port, host: "127.0.0.1" }, "app listener");
   } catch (error) {
     admin.close();
+    consoleServer.close();
     await rm(options.socket, { force: true });
     throw error;
   }
@@ -136,12 +144,15 @@ export async function startServer(options: {
   return {
     socket: options.socket,
     appsUrl: `http://127.0.0.1:${port}/`,
+    consoleUrl,
     async close() {
       apps.closeIdleConnections();
       admin.closeIdleConnections();
+      consoleServer.closeIdleConnections();
       await Promise.all([
         new Promise<void>((r) => apps.close(() => r())),
         new Promise<void>((r) => admin.close(() => r())),
+        new Promise<void>((r) => consoleServer.close(() => r())),
       ]);
       await rm(options.socket, { force: true });
     },

@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import type { Context } from "hono";
 import { getSignedCookie, setSignedCookie } from "hono/cookie";
 import type { Host } from "../host/host.ts";
@@ -22,13 +23,20 @@ export const htmlPage = (
   extra: Record<string, string> = {},
 ) => c.body(html, status, { ...HOST_PAGE_HEADERS, ...extra });
 
-/** Sessions of the host's web pages: read, made when a form needs a CSRF token, and checked forms. */
-export function webSessions(host: Host, secret: string) {
+/**
+ * Sessions of the host's web pages: read, made when a form needs a CSRF token, and checked forms.
+ * `scope` is the origin the pages are served from. Invariant: the console's forms take a token
+ * derived from the session's with the host's secret, so a token an app's script can read on the
+ * apps' origin (the unlock form is served there) never works on the console.
+ */
+export function webSessions(host: Host, secret: string, scope: "apps" | "console") {
+  const scoped = (csrf: string) =>
+    scope === "apps" ? csrf : createHmac("sha256", secret).update(`console:${csrf}`).digest("base64url");
   const session = async (c: Context): Promise<{ id: string; data: StoredSession } | undefined> => {
     const id = await getSignedCookie(c, secret, SESSION_COOKIE);
     if (typeof id !== "string") return undefined;
     const data = await findSession(host.db.pool, id);
-    return data ? { id, data } : undefined;
+    return data ? { id, data: { ...data, csrf: scoped(data.csrf) } } : undefined;
   };
   /** The visitor's session, made (anonymous) if there is none, so that forms have a CSRF token. */
   const ensureSession = async (c: Context) => {
@@ -36,7 +44,7 @@ export function webSessions(host: Host, secret: string) {
     if (found) return found;
     const made = await createSession(host.db.pool, null, SESSION_TTL_MS);
     await setSignedCookie(c, SESSION_COOKIE, made.id, secret, COOKIE);
-    return { id: made.id, data: { owner: null, unlocked: [], csrf: made.csrf } };
+    return { id: made.id, data: { owner: null, unlocked: [], csrf: scoped(made.csrf) } };
   };
   const client = (c: Context) =>
     (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket
