@@ -45,11 +45,16 @@ export function effectiveRoutes(
   return result;
 }
 
-/** Whether `route` covers `path`: the same path, or a path below it (by whole segments). */
+/**
+ * Whether `route` covers `path`: the same path, or a path below it (by whole segments), compared
+ * without regard to case (an app's router may ignore case; a route then covers every spelling).
+ */
 export function covers(route: string, path: string): boolean {
-  if (route === "/" || route === path) return true;
-  const base = route.endsWith("/") ? route.slice(0, -1) : route;
-  return path === base || path.startsWith(`${base}/`);
+  const r = route.toLowerCase();
+  const p = path.toLowerCase();
+  if (r === "/" || r === p) return true;
+  const base = r.endsWith("/") ? r.slice(0, -1) : r;
+  return p === base || p.startsWith(`${base}/`);
 }
 
 /** The longest route covering the path decides; a path no route covers is private. */

@@ -7,6 +7,7 @@ import type { Host } from "../host/host.ts";
 import { REQUEST_BODY_LIMIT } from "../host/http-bridge.ts";
 import { versionDir } from "../host/installer.ts";
 import { verifyPassword } from "../host/password-hash.ts";
+import { canonicalRequestPath } from "../host/request-path.ts";
 import { accessFor, covers, routeFor, type Viewer } from "../host/route-access.ts";
 import { readStatic } from "../host/static-files.ts";
 import type { GuestRequest } from "../sandbox/fetch-handler.ts";
@@ -99,14 +100,18 @@ export function appsApp(
     if (url.pathname.startsWith("/_locara/"))
       return htmlPage(c, 404, page("Not found", "<p>No such page.</p>"));
     try {
-      const route = await host.route(url.pathname);
+      // The path as apps will read it: checked in that form, handed over in that form.
+      const canonical = canonicalRequestPath(url.pathname);
+      if (!canonical) return c.text("bad request path\n", 400);
+      const route = await host.route(canonical.encoded);
       if (!route) return c.text(`no app is mounted at ${url.pathname}\n`, 404);
       const loaded = await route.runtime.load();
       if (loaded.installation.state === "disabled")
         throw new DisabledError(route.mount, loaded.installation.disabledReason);
       const found = await session(c);
       const viewer: Viewer = { owner: Boolean(found?.data.owner), unlocked: found?.data.unlocked ?? [] };
-      const verdict = accessFor(routeFor(loaded.routes, route.rest), viewer, route.runtime.id);
+      const rest = canonicalRequestPath(route.rest)!;
+      const verdict = accessFor(routeFor(loaded.routes, rest.decoded), viewer, route.runtime.id);
       const next = url.pathname + url.search;
       if (verdict === "needs-password") {
         const { data } = await ensureSession(c);
@@ -125,14 +130,14 @@ export function appsApp(
         );
       }
       // Static files the manifest declares: served by the host, the app's code never runs.
-      const files = loaded.manifest.static.find((f) => covers(f.path, route.rest));
+      const files = loaded.manifest.static.find((f) => covers(f.path, rest.decoded));
       if (files && (c.req.method === "GET" || c.req.method === "HEAD")) {
         const base = files.path === "/" ? "" : files.path.replace(/\/$/, "");
         const root = join(
           versionDir(host.home, route.runtime.id, loaded.installation.liveVersion),
           files.dir,
         );
-        const found = await readStatic(root, route.rest.slice(base.length));
+        const found = await readStatic(root, rest.encoded.slice(base.length));
         if (!found) return c.text("not found\n", 404);
         const headers = {
           "content-type": found.type,
@@ -168,7 +173,7 @@ export function appsApp(
       }
       const request: GuestRequest = {
         method: c.req.method,
-        url: new URL(route.rest + url.search, url.origin).href,
+        url: new URL(rest.encoded + url.search, url.origin).href,
         headers,
         body: body.length > 0 ? body : null,
       };
