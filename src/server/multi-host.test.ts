@@ -52,6 +52,17 @@ afterAll(async () => {
   await database?.drop();
 });
 
+/** Host A grants the notes folder to the app for good. */
+const grantNotes = () =>
+  grant(a, {
+    path: "/notes",
+    kind: "fs.read",
+    resource: join(dir, "notes"),
+    length: { always: true },
+    deny: false,
+    by: "test",
+  });
+
 async function askB(): Promise<string> {
   const route = await b.route("/notes");
   const outcome = await b.handle(route!, request("/"));
@@ -62,14 +73,7 @@ async function askB(): Promise<string> {
 describe("two hosts on one store", () => {
   it("a grant given on one host is used on the other; revoked there, it is refused within one second", async () => {
     expect(await askB()).toBe("LOCARA_E_PROMPT_PENDING");
-    await grant(a, {
-      path: "/notes",
-      kind: "fs.read",
-      resource: join(dir, "notes"),
-      length: { always: true },
-      deny: false,
-      by: "test",
-    });
+    await grantNotes();
     // The notice reaches B before its next decision (B reloads its policy on the notice).
     let answer = "";
     for (let i = 0; i < 20 && answer !== "secret note"; i++) {
@@ -93,14 +97,7 @@ describe("two hosts on one store", () => {
   });
 
   it("server rules set on one host apply on the other, and deny wins over a grant", async () => {
-    await grant(a, {
-      path: "/notes",
-      kind: "fs.read",
-      resource: join(dir, "notes"),
-      length: { always: true },
-      deny: false,
-      by: "test",
-    });
+    await grantNotes();
     const until = async (want: string) => {
       let answer = "";
       for (let i = 0; i < 50 && answer !== want; i++) {

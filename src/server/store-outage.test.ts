@@ -44,6 +44,17 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** An admin action that must be recorded: a deny grant. */
+const denyHome = () =>
+  grant(host, {
+    path: "/counter",
+    kind: "env",
+    resource: "HOME",
+    length: { always: true },
+    deny: true,
+    by: "test",
+  });
+
 async function call(): Promise<string> {
   const route = await host.route("/counter");
   const outcome = await host.handle(route!, request);
@@ -56,14 +67,7 @@ describe("the store goes away while the host runs", () => {
     await pg.stop();
 
     // Admin actions that must be recorded are refused, saying why.
-    const refused = await grant(host, {
-      path: "/counter",
-      kind: "env",
-      resource: "HOME",
-      length: { always: true },
-      deny: true,
-      by: "test",
-    }).then(
+    const refused = await denyHome().then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -81,14 +85,7 @@ describe("the store goes away while the host runs", () => {
       if (!/^\d+$/.test(answer)) await new Promise((r) => setTimeout(r, 100));
     }
     expect(answer).toBe("2");
-    await grant(host, {
-      path: "/counter",
-      kind: "env",
-      resource: "HOME",
-      length: { always: true },
-      deny: true,
-      by: "test",
-    });
+    await denyHome();
     // The kv calls made during the outage were audited once the store was back.
     await host.audit.flush();
     const events = await queryAudit(host.db.pool, { installation: "/counter", kind: "kv", limit: 1000 });
