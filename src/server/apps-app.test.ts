@@ -116,12 +116,18 @@ function browser(server?: () => Hono) {
     return response;
   };
   const csrf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
-  const post = (path: string, fields: Record<string, string>) =>
-    send(path, {
+  const post = (path: string, fields: Record<string, string>) => {
+    const body = new URLSearchParams(fields).toString();
+    return send(path, {
       method: "POST",
-      body: new URLSearchParams(fields).toString(),
-      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body,
+      // As a browser sends a form: with its length (host forms without one are refused).
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        "content-length": String(Buffer.byteLength(body)),
+      },
     });
+  };
   return { send, post, csrf, jar };
 }
 
@@ -182,6 +188,29 @@ describe("route access", () => {
     expect((await b.send("/a/members/x")).status).toBe(200);
     expect((await b.send("/a/admin")).status).toBe(401); // a password is not the owner
     expect((await browser().send("/a/members/x")).status).toBe(401); // another session is not unlocked
+  });
+
+  it("a host form without a length, or longer than 64 KiB, is refused unread", async () => {
+    const b = browser();
+    const csrf = b.csrf(await (await b.send("/a/members/x")).text());
+    const huge = new URLSearchParams({
+      csrf,
+      mount: "/a",
+      next: "/",
+      password: "x".repeat(70_000),
+    }).toString();
+    const long = await b.send("/_locara/unlock", {
+      method: "POST",
+      body: huge,
+      headers: { "content-type": "application/x-www-form-urlencoded", "content-length": String(huge.length) },
+    });
+    expect(long.status).toBe(403);
+    const unsized = await b.send("/_locara/unlock", {
+      method: "POST",
+      body: new URLSearchParams({ csrf, mount: "/a", next: "/", password: "correct horse" }).toString(),
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    expect(unsized.status).toBe(403);
   });
 
   it("forms without the session's CSRF token are refused", async () => {

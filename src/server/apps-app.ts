@@ -1,10 +1,11 @@
+import type { IncomingMessage } from "node:http";
 import { join } from "node:path";
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { deleteCookie, setSignedCookie } from "hono/cookie";
 import { DisabledError, LocaraError } from "../errors.ts";
 import type { Host } from "../host/host.ts";
-import { REQUEST_BODY_LIMIT } from "../host/http-bridge.ts";
+import { REQUEST_BODY_LIMIT, readBody } from "../host/http-bridge.ts";
 import { versionDir } from "../host/installer.ts";
 import { verifyPassword } from "../host/password-hash.ts";
 import { canonicalRequestPath } from "../host/request-path.ts";
@@ -153,9 +154,16 @@ export function appsApp(
         return c.text(`request body larger than ${REQUEST_BODY_LIMIT} bytes\n`, 413);
       // No body to read for GET and HEAD (reading it would build a full Request for nothing).
       const bodyless = c.req.method === "GET" || c.req.method === "HEAD";
-      const body = bodyless ? new Uint8Array(0) : new Uint8Array(await c.req.arrayBuffer());
-      if (body.length > REQUEST_BODY_LIMIT)
+      // Read with a cap as it arrives: a body without a length must not be buffered whole first.
+      const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+      const read = bodyless
+        ? new Uint8Array(0)
+        : incoming
+          ? await readBody(incoming)
+          : new Uint8Array(await c.req.arrayBuffer());
+      if (read === "too large" || read.length > REQUEST_BODY_LIMIT)
         return c.text(`request body larger than ${REQUEST_BODY_LIMIT} bytes\n`, 413);
+      const body = read;
       const headers: [string, string][] = [];
       const keep = (name: string, value: string) => {
         if (name === "cookie") {

@@ -195,6 +195,24 @@ describe("the Clace scenario, end to end against a real host", () => {
   });
 });
 
+describe("request bodies", () => {
+  it("a body larger than the limit is refused as it arrives, with or without a length", async () => {
+    const chunk = new Uint8Array(1024 * 1024);
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 9) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const url = new URL("utils/disk_usage/", server.appsUrl);
+    const chunked = await fetch(url, { method: "POST", body: stream, duplex: "half" } as RequestInit);
+    expect(chunked.status).toBe(413);
+    const sized = await fetch(url, { method: "POST", body: new Uint8Array(9 * 1024 * 1024) });
+    expect(sized.status).toBe(413);
+  });
+});
+
 describe("the admin API over HTTP for remote admins", () => {
   it("answers only with the exact bearer token, and never without --admin-token", async () => {
     const remote = await startServer({

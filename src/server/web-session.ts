@@ -6,6 +6,8 @@ import { createSession, findSession, type StoredSession } from "../store/web-sto
 import { HOST_PAGE_HEADERS, page } from "./pages.ts";
 
 export const SESSION_COOKIE = "locara_session";
+/** Largest form a host page accepts. */
+const FORM_LIMIT = 64 * 1024;
 export const SESSION_TTL_MS = 12 * 3_600_000;
 export const COOKIE = { httpOnly: true, sameSite: "Lax", path: "/", maxAge: SESSION_TTL_MS / 1000 } as const;
 
@@ -51,6 +53,9 @@ export function webSessions(host: Host, secret: string, scope: "apps" | "console
       ?.remoteAddress ?? "unknown";
   /** A form post with the session's CSRF token; anything else is refused before it is read further. */
   const checkedForm = async (c: Context) => {
+    // Host forms are small: a body without a length, or a long one, is refused unread.
+    const length = Number(c.req.header("content-length") ?? Number.NaN);
+    if (!(length <= FORM_LIMIT)) return undefined;
     const form = await c.req.parseBody();
     const found = await session(c);
     if (!found || typeof form.csrf !== "string" || form.csrf !== found.data.csrf) return undefined;
