@@ -153,7 +153,16 @@ export class PermissionError extends LocaraError {
   }
 }
 
-export type LimitKind = "memory" | "cpu" | "wall" | "stack" | "output" | "timeout" | "response" | "redirects";
+export type LimitKind =
+  | "memory"
+  | "cpu"
+  | "wall"
+  | "stack"
+  | "output"
+  | "timeout"
+  | "response"
+  | "redirects"
+  | "pending requests";
 
 /** A request of an app hit one of its limits. That request ends; the installation keeps working. */
 export class LimitError extends LocaraError {
@@ -168,6 +177,7 @@ export class LimitError extends LocaraError {
       timeout: "pass a larger timeoutMs (at most the request's wall-clock limit), or do less per call",
       response: "ask the server for less (a range, a page, a filter)",
       redirects: "call the final URL directly",
+      "pending requests": "an admin must answer or deny the app's pending requests first (locara requests)",
     };
     super("LOCARA_E_LIMIT", `app ${installation} hit its ${limit} limit (${detail}): ${fix[limit]}`, {
       installation,

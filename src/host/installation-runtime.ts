@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { DisabledError, PromptPendingError } from "../errors.ts";
+import { DisabledError, LimitError, PromptPendingError } from "../errors.ts";
 import { parseManifest } from "../manifest/parse.ts";
 import type { RunScope } from "../manifest/scopes/types.ts";
 import type { Manifest } from "../manifest/types.ts";
@@ -31,7 +31,7 @@ import {
   liveGrants,
   serverRules,
 } from "../store/permissions-store.ts";
-import { addPendingRequest } from "../store/requests-store.ts";
+import { addPendingRequest, MAX_PENDING_REQUESTS } from "../store/requests-store.ts";
 import { routeOverrides } from "../store/web-store.ts";
 import { accessModule } from "./access-module.ts";
 import type { Prompter } from "./prompt.ts";
@@ -124,6 +124,9 @@ export class InstallationRuntime {
           request: { ...request, scope: grantScopeFor(this.#ctx.policy, request) },
           reason: decision.reason,
         });
+        if (pendingId === undefined) {
+          throw new LimitError(this.#ctx.installation, "pending requests", `${MAX_PENDING_REQUESTS} waiting`);
+        }
         throw new PromptPendingError(this.#ctx.installation, pendingId, decision.reason);
       },
       // The app gives something up: a deny grant every host applies.

@@ -13,17 +13,28 @@ export interface PendingRequest {
   readonly createdAt: string;
 }
 
-/** Record a pending request; one per installation, kind and resource while unanswered. */
+/** Unanswered requests an installation may have at once: an app cannot flood the admin or the store. */
+export const MAX_PENDING_REQUESTS = 100;
+
+/**
+ * Record a pending request; one per installation, kind and resource while unanswered. Undefined
+ * when the installation already has MAX_PENDING_REQUESTS waiting (the call is then refused).
+ */
 export async function addPendingRequest(
   db: Queryable,
   r: Omit<PendingRequest, "createdAt" | "path">,
-): Promise<string> {
+): Promise<string | undefined> {
   const existing = await db.query<{ id: string }>(
     `SELECT id FROM pending_requests
      WHERE installation_id = $1 AND kind = $2 AND resource = $3 AND answered_at IS NULL`,
     [r.installationId, r.kind, r.resource],
   );
   if (existing.rows[0]) return existing.rows[0].id;
+  const { rows } = await db.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM pending_requests WHERE installation_id = $1 AND answered_at IS NULL",
+    [r.installationId],
+  );
+  if ((rows[0]?.n ?? 0) >= MAX_PENDING_REQUESTS) return undefined;
   await db.query(
     `INSERT INTO pending_requests (id, installation_id, kind, resource, request, reason)
      VALUES ($1, $2, $3, $4, $5, $6)`,

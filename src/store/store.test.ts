@@ -18,7 +18,12 @@ import {
   putApproval,
   revokeGrants,
 } from "./permissions-store.ts";
-import { addPendingRequest, answerRequests, pendingRequests } from "./requests-store.ts";
+import {
+  addPendingRequest,
+  answerRequests,
+  MAX_PENDING_REQUESTS,
+  pendingRequests,
+} from "./requests-store.ts";
 import {
   freshEmbeddedDatabase,
   freshMachineDatabase,
@@ -188,6 +193,13 @@ describe.each(targets)("the store on $name", ({ fresh, skip }) => {
     expect((await pendingRequests(db.pool, id)).map((r) => [r.id, r.path])).toEqual([["r-1", "/asking"]]);
     expect(await answerRequests(db.pool, id, "fs.read", "/notes", "allow for 30 days")).toEqual(["r-1"]);
     expect(await pendingRequests(db.pool, id)).toEqual([]);
+    // An app cannot flood the admin: at most MAX_PENDING_REQUESTS wait at once.
+    for (let i = 0; i < MAX_PENDING_REQUESTS; i++) {
+      const request = { kind: "fs.read", resource: `/f${i}`, request: {}, reason: "r", installationId: id };
+      expect(await addPendingRequest(db.pool, { ...request, id: `r-f${i}` })).toBe(`r-f${i}`);
+    }
+    const over = { kind: "fs.read", resource: "/one-more", request: {}, reason: "r", installationId: id };
+    expect(await addPendingRequest(db.pool, { ...over, id: "r-over" })).toBeUndefined();
   });
 
   it.skipIf(skip)("a change notice reaches listeners only when its transaction commits", async () => {
