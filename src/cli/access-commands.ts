@@ -179,12 +179,53 @@ export function registerAccessCommands(root: Command, io: Io, setExit: Exit): vo
         return { json: grants, text: `${JSON.stringify(grants, null, 2)}\n` };
       }),
     );
+  const routes = root.command("routes").description("who may reach an installation's routes");
+  routes
+    .command("show")
+    .description("each route with its access as it applies now (strict ones locked)")
+    .argument("<path>", "the mount path")
+    .option("--json", "print them as JSON", false)
+    .action(
+      action(io, setExit, async (_opts, path) => {
+        const shown = await adminCall<{
+          routes: { path: string; access: string; strict: boolean; changed: boolean; keys: string[] }[];
+        }>("GET", `/v1/routes?path=${encodeURIComponent(path!)}`);
+        const lines = shown.routes.map(
+          (r) =>
+            `  ${r.path}  ${r.access}${r.keys.length ? ` (${r.keys.join(", ")})` : ""}${r.strict ? "  strict" : ""}${r.changed ? "  (changed by the owner)" : ""}`,
+        );
+        return {
+          json: shown.routes,
+          text: `${lines.join("\n") || "  (no routes)"}\n  anything else: private\n`,
+        };
+      }),
+    );
+  routes
+    .command("set")
+    .description(
+      "change a non-strict route's access at run time: public, limited (password) or private (owner)",
+    )
+    .argument("<path>", "the mount path")
+    .argument("<route>", "the route as the manifest declares it, e.g. /admin")
+    .argument("<access>", "public, limited or private")
+    .option("--json", "print the result as JSON", false)
+    .action(
+      action(io, setExit, async (_opts, path, route, access) => {
+        const set = await adminCall<{ route: string; access: string }>("POST", "/v1/routes", {
+          path,
+          route,
+          access,
+        });
+        return { json: set, text: `${path} ${set.route}: ${set.access}\n` };
+      }),
+    );
   const rules = root
     .command("rules")
     .description("server-wide rules: deny lists and net.allowPrivate, for every installation");
   rules
     .command("show")
     .description("print the server rules as JSON")
+    .option("--json", "print them as one line of JSON", false)
     .action(
       action(io, setExit, async () => {
         const shown = await adminCall<{ rules: unknown }>("GET", "/v1/rules");

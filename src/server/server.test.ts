@@ -195,6 +195,28 @@ describe("the Clace scenario, end to end against a real host", () => {
   });
 });
 
+describe("route access from the command line", () => {
+  it("routes show and set, and app password, change who may reach the app", async () => {
+    expect((await cli("routes", "show", "/utils/disk_usage")).out).toBe(
+      "  /  public\n  anything else: private\n",
+    );
+    expect((await cli("routes", "set", "/utils/disk_usage", "/", "limited")).code).toBe(0);
+    expect((await get("/utils/disk_usage/")).status).toBe(401);
+    const file = join(dir, "password.txt");
+    await writeFile(file, "correct horse\n");
+    expect((await cli("app", "password", "/utils/disk_usage", "--password-file", file)).out).toBe(
+      "/utils/disk_usage: password set\n",
+    );
+    const shown = JSON.parse((await cli("routes", "show", "/utils/disk_usage", "--json")).out) as {
+      access: string;
+      changed: boolean;
+    }[];
+    expect(shown).toEqual([expect.objectContaining({ path: "/", access: "limited", changed: true })]);
+    expect((await cli("routes", "set", "/utils/disk_usage", "/", "public")).code).toBe(0);
+    expect((await get("/utils/disk_usage/?format=json&folder=/nowhere")).status).not.toBe(401);
+  });
+});
+
 describe("request bodies", () => {
   it("a body larger than the limit is refused as it arrives, with or without a length", async () => {
     const chunk = new Uint8Array(1024 * 1024);
