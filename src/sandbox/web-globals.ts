@@ -1,6 +1,6 @@
 import type { QuickJSContext, QuickJSHandle, VmCallResult } from "quickjs-emscripten";
 import { guestFetchTypes } from "./guest/fetch-types.ts";
-import { guestUrlEncoding, type WebNatives } from "./guest/url-encoding.ts";
+import { guestUrlEncoding, URL_PARTS, type WebNatives } from "./guest/url-encoding.ts";
 
 const NATIVES = "__locara_web";
 
@@ -30,7 +30,7 @@ export const WEB_GLOBALS_SOURCE = `(() => {
     };
   }
   let url, fetchTypes;
-  const loadUrl = () => (url ??= evaluate("(" + natives.source("url") + ")")(natives));
+  const loadUrl = () => (url ??= evaluate("(" + natives.source("url") + ")")(natives, ${JSON.stringify(URL_PARTS)}));
   const loadFetch = () => (fetchTypes ??= evaluate("(" + natives.source("fetch") + ")")(loadUrl()));
   const settle = (name, value) => define(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
   const lazy = (name, load) => define(globalThis, name, {
@@ -49,28 +49,14 @@ const GUEST_SOURCES: Readonly<Record<string, string>> = {
 };
 
 /** URL parts the guest may set: nothing else of Node's URL object is reachable by name. */
-const SETTABLE = new Set([
-  "href",
-  "protocol",
-  "username",
-  "password",
-  "host",
-  "hostname",
-  "port",
-  "pathname",
-  "search",
-  "hash",
-]);
+const SETTABLE = new Set<string>(URL_PARTS.filter((part) => part !== "origin"));
 
 /**
  * A URL's parts in a fixed order, one per line (the WHATWG parser removes or percent-encodes
  * every line break, so no part contains one): cheaper for the guest than JSON.
  */
 function urlParts(url: URL): string {
-  const { href, origin, protocol, username, password, host, hostname, port, pathname, search, hash } = url;
-  return [href, origin, protocol, username, password, host, hostname, port, pathname, search, hash].join(
-    "\n",
-  );
+  return URL_PARTS.map((part) => url[part]).join("\n");
 }
 
 const DECODERS = new Map<string, InstanceType<typeof TextDecoder>>();

@@ -5,21 +5,8 @@
  * WHATWG implementations through pure natives (no authority: strings and bytes in, strings and
  * bytes out), so the guest gets the same answers Node gives.
  */
-export function guestUrlEncoding(native: WebNatives): UrlEncodingGlobals {
-  type Parts = Record<(typeof PARTS)[number], string>;
-  const PARTS = [
-    "href",
-    "origin",
-    "protocol",
-    "username",
-    "password",
-    "host",
-    "hostname",
-    "port",
-    "pathname",
-    "search",
-    "hash",
-  ] as const;
+export function guestUrlEncoding(native: WebNatives, PARTS: typeof URL_PARTS): UrlEncodingGlobals {
+  type Parts = Record<(typeof URL_PARTS)[number], string>;
   /** The host's parts, one per line in PARTS order. */
   const toParts = (lines: string): Parts => {
     const values = lines.split("\n");
@@ -319,6 +306,21 @@ export interface UrlEncodingGlobals {
   atob(data: unknown): string;
   btoa(data: unknown): string;
 }
+
+/** The parts of a URL, in the order the host hands them to the guest (one per line). */
+export const URL_PARTS = [
+  "href",
+  "origin",
+  "protocol",
+  "username",
+  "password",
+  "host",
+  "hostname",
+  "port",
+  "pathname",
+  "search",
+  "hash",
+] as const;
 
 /** Pure host functions the guest's web globals are built on. */
 export interface WebNatives {
