@@ -15,7 +15,7 @@ export interface RunCommandOptions {
   readonly prompt: boolean;
   readonly manifest?: string;
   readonly json: boolean;
-  /** Where a web app is served on 127.0.0.1 (0: any free port). */
+  /** Where a web app is served on 127.0.0.1 (0: the kernel picks a free port). */
   readonly port: number;
   /** A server rules file (deny lists, net.allowPrivate). */
   readonly serverRules?: string;

@@ -2,32 +2,27 @@ import { randomUUID } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { basename, dirname, join, relative } from "node:path";
 import { InvalidInputError } from "../errors.ts";
-import type { RunScope } from "../manifest/scopes/types.ts";
 import type { Manifest } from "../manifest/types.ts";
 import type { PluginContext } from "../plugins/context.ts";
-import { envModule } from "../plugins/env.ts";
-import { fsModule } from "../plugins/fs.ts";
 import { MemoryKv } from "../plugins/kv.ts";
-import { NET_DEFAULTS, netModule } from "../plugins/net.ts";
-import { FETCH_GLOBAL_MODULE, FETCH_GLOBAL_SOURCE } from "../plugins/net-guest.ts";
-import { permissionsModule } from "../plugins/permissions.ts";
-import { RUN_DEFAULTS, runCommandModule } from "../plugins/run.ts";
-import { resolveProgram } from "../plugins/run-program.ts";
-import { sysModule } from "../plugins/sys.ts";
+import { RUN_DEFAULTS } from "../plugins/run.ts";
+import { pinsFor } from "../plugins/run-program.ts";
 import { compilePolicy } from "../policy/compile.ts";
 import { grantScopeFor } from "../policy/decide.ts";
 import { capability } from "../policy/registry.ts";
 import type { Approval, Grant, ServerRules } from "../policy/types.ts";
 import { bundleApp } from "../sandbox/bundle.ts";
-import { type AppExtras, NO_EXTRAS } from "../sandbox/fetch-handler.ts";
+import type { AppExtras } from "../sandbox/fetch-handler.ts";
 import type { OutputSink } from "../sandbox/guest-runtime.ts";
 import type { HostModule } from "../sandbox/host-calls.ts";
 import { sandboxLimits } from "../sandbox/limits.ts";
 import { EngineSlot } from "../sandbox/slot.ts";
+import { appModules } from "./app-modules.ts";
 import { auditFile } from "./audit-file.ts";
 import { loadGrants, saveGrants } from "./grants-file.ts";
 import { loadManifest } from "./manifest-file.ts";
 import type { Prompter } from "./prompt.ts";
+import { grantFromAnswer } from "./prompt.ts";
 
 export interface AppOptions {
   /** An app folder (its manifest names the entry) or a script file (the manifest beside it). */
@@ -88,6 +83,7 @@ export async function openApp(options: AppOptions): Promise<AppSession> {
   const app = manifest.name;
   const bundle = await bundleApp(dir, entry, app);
   const pathEnv = options.environment.PATH ?? RUN_DEFAULTS.pathEnv;
+  const pins = pinsFor(manifest.permissions, pathEnv);
   // Approving a command pins the program it names on this host's PATH now: later calls must
   // resolve to that same file (a directory put earlier on PATH, or a link swapped in, is refused).
   const approvals: Approval[] =
@@ -99,19 +95,13 @@ export async function openApp(options: AppOptions): Promise<AppSession> {
             scope: p.entry,
             state: options.approve === "all" ? "approved" : "ask",
           };
-          const pinned =
-            p.kind === "run" ? resolveProgram((p.scope as RunScope).command, pathEnv) : undefined;
+          const pinned = pins[p.key];
           return pinned === undefined ? approval : { ...approval, pinned };
         });
   const grantsPath = join(options.locaraHome, "grants", `${app}.json`);
   /** Lasting answers from the grants file; once-answers and revocations live only in this run. */
   const remembered: Grant[] = await loadGrants(grantsPath);
   let grants: Grant[] = [...remembered];
-  const pins: Record<string, string> = {};
-  for (const p of manifest.permissions) {
-    const pin = p.kind === "run" ? resolveProgram((p.scope as RunScope).command, pathEnv) : undefined;
-    if (pin) pins[p.key] = pin;
-  }
   const compile = () =>
     compilePolicy({
       manifest,
@@ -151,16 +141,7 @@ export async function openApp(options: AppOptions): Promise<AppSession> {
           prompt: async (request, decision) => {
             const answer = await ask.ask(decision);
             await addGrant(
-              {
-                id: `g-${randomUUID().slice(0, 8)}`,
-                kind: decision.kind,
-                scope: grantScopeFor(policy, request),
-                effect: answer.effect,
-                term: answer.term,
-                ...(answer.until === undefined ? {} : { until: new Date(answer.until).toISOString() }),
-                createdAt: new Date().toISOString(),
-                by: "terminal",
-              },
+              grantFromAnswer(answer, decision.kind, grantScopeFor(policy, request), "terminal"),
               answer.term !== "once",
             );
           },
@@ -181,29 +162,13 @@ export async function openApp(options: AppOptions): Promise<AppSession> {
       ),
   };
   const slot = new EngineSlot(app, sandboxLimits(manifest.limits));
-  const kv = new MemoryKv();
   return {
     app,
     manifest,
     code: bundle.code,
     auditPath,
     slot,
-    modules: [
-      envModule(ctx),
-      sysModule(ctx),
-      kv.module(ctx),
-      fsModule(ctx),
-      permissionsModule(ctx),
-      runCommandModule(ctx, { ...RUN_DEFAULTS, pathEnv, maxTimeoutMs: manifest.limits.wallMsPerRequest }),
-      netModule(ctx, { ...NET_DEFAULTS, timeoutMs: manifest.limits.wallMsPerRequest }),
-    ],
-    // `fetch` is a global too when the app declares network access.
-    extras: manifest.permissions.some((p) => p.kind === "net")
-      ? {
-          modules: new Map([[FETCH_GLOBAL_MODULE, FETCH_GLOBAL_SOURCE]]),
-          preamble: `import "${FETCH_GLOBAL_MODULE}";\n`,
-        }
-      : NO_EXTRAS,
+    ...appModules(ctx, { manifest, kv: new MemoryKv(), pathEnv }),
     output: options.output ?? { write: () => {} },
     close: () => slot.dispose(),
   };

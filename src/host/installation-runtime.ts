@@ -1,22 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { DisabledError, LimitError, PromptPendingError } from "../errors.ts";
 import { parseManifest } from "../manifest/parse.ts";
-import type { RunScope } from "../manifest/scopes/types.ts";
 import type { Manifest } from "../manifest/types.ts";
 import type { AuditSink, PluginContext } from "../plugins/context.ts";
-import { envModule } from "../plugins/env.ts";
-import { fsModule } from "../plugins/fs.ts";
-import { kvModule } from "../plugins/kv.ts";
-import { NET_DEFAULTS, netModule } from "../plugins/net.ts";
-import { FETCH_GLOBAL_MODULE, FETCH_GLOBAL_SOURCE } from "../plugins/net-guest.ts";
-import { permissionsModule } from "../plugins/permissions.ts";
-import { RUN_DEFAULTS, runCommandModule } from "../plugins/run.ts";
-import { resolveProgram } from "../plugins/run-program.ts";
-import { sysModule } from "../plugins/sys.ts";
+import { RUN_DEFAULTS } from "../plugins/run.ts";
+import { pinsFor } from "../plugins/run-program.ts";
 import { type CompiledPolicy, compilePolicy } from "../policy/compile.ts";
 import { grantScopeFor } from "../policy/decide.ts";
 import { capability } from "../policy/registry.ts";
-import { type FetchOutcome, FetchService, type GuestRequest, NO_EXTRAS } from "../sandbox/fetch-handler.ts";
+import { type FetchOutcome, FetchService, type GuestRequest } from "../sandbox/fetch-handler.ts";
 import type { OutputSink } from "../sandbox/guest-runtime.ts";
 import { sandboxLimits } from "../sandbox/limits.ts";
 import { EngineSlot } from "../sandbox/slot.ts";
@@ -34,7 +26,8 @@ import {
 import { addPendingRequest, MAX_PENDING_REQUESTS } from "../store/requests-store.ts";
 import { routeOverrides } from "../store/web-store.ts";
 import { accessModule } from "./access-module.ts";
-import type { Prompter } from "./prompt.ts";
+import { appModules } from "./app-modules.ts";
+import { grantFromAnswer, type Prompter } from "./prompt.ts";
 import { type EffectiveRoute, effectiveRoutes, type Viewer } from "./route-access.ts";
 
 /** What every installation's runtime shares with the host. */
@@ -101,15 +94,11 @@ export class InstallationRuntime {
         if (env.prompter) {
           const answer = await env.prompter.ask(decision);
           await env.db.transaction(async (tx) => {
-            await insertGrant(tx, id, {
-              id: `g-${randomUUID().slice(0, 8)}`,
-              kind: decision.kind,
-              scope: grantScopeFor(this.#ctx.policy, request),
-              effect: answer.effect,
-              term: answer.term,
-              ...(answer.until === undefined ? {} : { until: new Date(answer.until).toISOString() }),
-              by: "terminal",
-            });
+            await insertGrant(
+              tx,
+              id,
+              grantFromAnswer(answer, decision.kind, grantScopeFor(this.#ctx.policy, request), "terminal"),
+            );
             await notifyChange(tx, id);
           });
           this.invalidate();
@@ -145,11 +134,9 @@ export class InstallationRuntime {
         this.invalidate();
         await this.#fresh();
       },
-      consumeOnce: async (grantId) => {
-        const used = await consumeGrant(env.db.pool, grantId);
-        await notifyChange(env.db.pool, id);
-        return used;
-      },
+      // Used up in the store, atomically: another host holding the same grant in its policy gets
+      // false here when it tries, and decides again (no notice needed for that).
+      consumeOnce: (grantId) => consumeGrant(env.db.pool, grantId),
     };
   }
 
@@ -197,11 +184,7 @@ export class InstallationRuntime {
     ]);
     if (!version) throw new DisabledError(installation.path, "its live version is missing");
     const manifest = parseManifest(version.manifestText, { file: version.manifestFile });
-    const pins: Record<string, string> = {};
-    for (const p of manifest.permissions) {
-      const pin = p.kind === "run" ? resolveProgram((p.scope as RunScope).command, this.#pathEnv) : undefined;
-      if (pin) pins[p.key] = pin;
-    }
+    const pins = pinsFor(manifest.permissions, this.#pathEnv);
     const policy = compilePolicy({
       manifest,
       installation: installation.path,
@@ -235,30 +218,18 @@ export class InstallationRuntime {
       const slot = new EngineSlot(installation.path, sandboxLimits(manifest.limits));
       const env = this.#env;
       const ctx = this.#ctx;
-      const modules = [
-        envModule(ctx),
-        sysModule(ctx),
-        kvModule(ctx, new PostgresKv(env.db.pool, this.id)),
-        fsModule(ctx),
-        permissionsModule(ctx),
-        runCommandModule(ctx, {
-          ...RUN_DEFAULTS,
-          pathEnv: env.environment.PATH ?? RUN_DEFAULTS.pathEnv,
-          maxTimeoutMs: manifest.limits.wallMsPerRequest,
-        }),
-        netModule(ctx, { ...NET_DEFAULTS, timeoutMs: manifest.limits.wallMsPerRequest }),
-        accessModule(ctx, {
-          routes: () => this.#loaded?.value.routes ?? [],
-          viewer: () => this.#viewer,
-          installationId: this.id,
-        }),
-      ];
-      const extras = manifest.permissions.some((p) => p.kind === "net")
-        ? {
-            modules: new Map([[FETCH_GLOBAL_MODULE, FETCH_GLOBAL_SOURCE]]),
-            preamble: `import "${FETCH_GLOBAL_MODULE}";\n`,
-          }
-        : NO_EXTRAS;
+      const { modules, extras } = appModules(ctx, {
+        manifest,
+        kv: new PostgresKv(env.db.pool, this.id),
+        pathEnv: this.#pathEnv,
+        more: [
+          accessModule(ctx, {
+            routes: () => this.#loaded?.value.routes ?? [],
+            viewer: () => this.#viewer,
+            installationId: this.id,
+          }),
+        ],
+      });
       this.#service = {
         version: installation.liveVersion,
         slot,

@@ -1,5 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline/promises";
-import type { Decision, GrantTerm } from "../policy/types.ts";
+import type { CapabilityKind } from "../manifest/kinds.ts";
+import type { Decision, Grant, GrantTerm } from "../policy/types.ts";
 
 export interface Answer {
   readonly effect: "allow" | "deny";
@@ -9,6 +11,20 @@ export interface Answer {
 }
 
 export const DEFAULT_DAYS = 30;
+
+/** A person's answer as the grant that records it, covering exactly `scope`. */
+export function grantFromAnswer(answer: Answer, kind: CapabilityKind, scope: unknown, by: string): Grant {
+  return {
+    id: `g-${randomUUID().slice(0, 8)}`,
+    kind,
+    scope,
+    effect: answer.effect,
+    term: answer.term,
+    ...(answer.until === undefined ? {} : { until: new Date(answer.until).toISOString() }),
+    createdAt: new Date().toISOString(),
+    by,
+  };
+}
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;

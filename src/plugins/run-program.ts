@@ -29,3 +29,20 @@ export function resolveProgram(command: string, pathEnv: string | undefined): st
   }
   return undefined;
 }
+
+/**
+ * The program each declared command resolves to on this host now, by permission key: what an
+ * approval pins, and what the engine matches a not-yet-answered command against.
+ */
+export function pinsFor(
+  permissions: readonly { readonly kind: string; readonly key: string; readonly scope: unknown }[],
+  pathEnv: string | undefined,
+): Record<string, string> {
+  const pins: Record<string, string> = {};
+  for (const p of permissions) {
+    const pin =
+      p.kind === "run" ? resolveProgram((p.scope as { command: string }).command, pathEnv) : undefined;
+    if (pin) pins[p.key] = pin;
+  }
+  return pins;
+}

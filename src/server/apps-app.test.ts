@@ -268,6 +268,11 @@ describe("route access", () => {
     expect(
       (await browser().send(`/_locara/sign-in?token=${again}&next=//evil.example/`)).headers.get("location"),
     ).toBe("/");
+    const tab = await createSignInToken(host.db.pool, "owner", 60_000);
+    // Browsers drop tabs and newlines in URLs: "/\t/evil.example" would be "//evil.example".
+    expect(
+      (await browser().send(`/_locara/sign-in?token=${tab}&next=/%09/evil.example/`)).headers.get("location"),
+    ).toBe("/");
   });
 
   it("the host's session cookie never reaches an app, and an app cannot set it", async () => {

@@ -1,8 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { join } from "node:path";
-import type { Context } from "hono";
 import { Hono } from "hono";
-import { deleteCookie, setSignedCookie } from "hono/cookie";
 import { DisabledError, LocaraError } from "../errors.ts";
 import type { Host } from "../host/host.ts";
 import { REQUEST_BODY_LIMIT, readBody } from "../host/http-bridge.ts";
@@ -12,21 +10,19 @@ import { canonicalRequestPath } from "../host/request-path.ts";
 import { accessFor, covers, routeFor, type Viewer } from "../host/route-access.ts";
 import { readStatic } from "../host/static-files.ts";
 import type { GuestRequest } from "../sandbox/fetch-handler.ts";
+import { installationPassword, unlockInSession } from "../store/web-store.ts";
+import { esc, page, unlockPage } from "./pages.ts";
+import { PasswordThrottle } from "./throttle.ts";
 import {
-  createSession,
-  endSession,
-  installationPassword,
-  ownerPassword,
-  unlockInSession,
-  useSignInToken,
-} from "../store/web-store.ts";
-import { consoleRoutes } from "./console.ts";
-import { esc, page, STYLE, unlockPage } from "./pages.ts";
-import { COOKIE, htmlPage, SESSION_COOKIE, SESSION_TTL_MS, safeNext, webSessions } from "./web-session.ts";
+  htmlPage,
+  SESSION_COOKIE,
+  safeNext,
+  styleSheet,
+  tooManyAttempts,
+  webSessions,
+} from "./web-session.ts";
 
 export { SESSION_COOKIE };
-
-import { PasswordThrottle } from "./throttle.ts";
 
 /**
  * The session cookie never reaches an app, and an app can never set it. Invariant: every app on
@@ -60,15 +56,8 @@ export function appsApp(
     options.secret,
     "apps",
   );
-  /** A client that must wait: refused without looking at the password. */
-  const tooMany = (c: Context, wait: number) =>
-    htmlPage(c, 429, page("Too many attempts", `<p>Wait ${Math.ceil(wait / 1000)} s and try again.</p>`), {
-      "retry-after": String(Math.ceil(wait / 1000)),
-    });
 
-  app.get("/_locara/locara.css", (c) =>
-    c.body(STYLE, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "max-age=3600" }),
-  );
+  app.get("/_locara/locara.css", styleSheet);
 
   app.post("/_locara/unlock", async (c) => {
     const checked = await checkedForm(c);
@@ -81,7 +70,7 @@ export function appsApp(
       return htmlPage(c, 404, page("Not found", "<p>No app is installed there.</p>"));
     const keys = [`client:${client(c)}`, `installation:${route.runtime.id}`];
     const wait = throttle.waitMs(keys);
-    if (wait > 0) return tooMany(c, wait);
+    if (wait > 0) return tooManyAttempts(c, wait);
     if (
       !(await verifyPassword(
         String(form.password ?? ""),
@@ -111,7 +100,9 @@ export function appsApp(
         throw new DisabledError(route.mount, loaded.installation.disabledReason);
       const found = await session(c);
       const viewer: Viewer = { owner: Boolean(found?.data.owner), unlocked: found?.data.unlocked ?? [] };
-      const rest = canonicalRequestPath(route.rest)!;
+      // The mount path is plain lower-case text, so stripping it from either form gives the rest.
+      const strip = (path: string) => (route.mount === "/" ? path : path.slice(route.mount.length) || "/");
+      const rest = { decoded: strip(canonical.decoded), encoded: route.rest };
       const verdict = accessFor(routeFor(loaded.routes, rest.decoded), viewer, route.runtime.id);
       const next = url.pathname + url.search;
       if (verdict === "needs-password") {
@@ -138,16 +129,16 @@ export function appsApp(
           versionDir(host.home, route.runtime.id, loaded.installation.liveVersion),
           files.dir,
         );
-        const found = await readStatic(root, rest.encoded.slice(base.length));
-        if (!found) return c.text("not found\n", 404);
+        const file = await readStatic(root, rest.encoded.slice(base.length));
+        if (!file) return c.text("not found\n", 404);
         const headers = {
-          "content-type": found.type,
+          "content-type": file.type,
           "x-content-type-options": "nosniff",
           "cache-control": "no-cache",
         };
         return c.req.method === "HEAD"
           ? c.body(null, 200, headers)
-          : c.body(new Uint8Array(found.body), 200, headers);
+          : c.body(new Uint8Array(file.body), 200, headers);
       }
       const length = Number(c.req.header("content-length") ?? 0);
       if (length > REQUEST_BODY_LIMIT)

@@ -1,5 +1,3 @@
-import { getRequestListener } from "@hono/node-server";
-import type { Context } from "hono";
 import { Hono } from "hono";
 import { deleteCookie, setSignedCookie } from "hono/cookie";
 import type { Host } from "../host/host.ts";
@@ -7,9 +5,18 @@ import { verifyPassword } from "../host/password-hash.ts";
 import { createSession, endSession, ownerPassword, useSignInToken } from "../store/web-store.ts";
 import { adminApi } from "./admin-api.ts";
 import { consoleRoutes } from "./console.ts";
-import { page, STYLE, signInPage } from "./pages.ts";
+import { page, signInPage } from "./pages.ts";
 import { PasswordThrottle } from "./throttle.ts";
-import { COOKIE, htmlPage, SESSION_COOKIE, SESSION_TTL_MS, safeNext, webSessions } from "./web-session.ts";
+import {
+  COOKIE,
+  htmlPage,
+  SESSION_COOKIE,
+  SESSION_TTL_MS,
+  safeNext,
+  styleSheet,
+  tooManyAttempts,
+  webSessions,
+} from "./web-session.ts";
 
 /**
  * The console's own origin (a port of its own): the owner's sign-in, the console pages and, with
@@ -24,10 +31,6 @@ export function consoleApp(
   const app = new Hono();
   const throttle = options.throttle ?? new PasswordThrottle();
   const web = webSessions(host, options.secret, "console");
-  const tooMany = (c: Context, wait: number) =>
-    htmlPage(c, 429, page("Too many attempts", `<p>Wait ${Math.ceil(wait / 1000)} s and try again.</p>`), {
-      "retry-after": String(Math.ceil(wait / 1000)),
-    });
 
   if (options.adminToken !== undefined) {
     const api = adminApi(host, { token: options.adminToken });
@@ -37,9 +40,7 @@ export function consoleApp(
       return api.fetch(new Request(url, c.req.raw));
     });
   }
-  app.get("/_locara/locara.css", (c) =>
-    c.body(STYLE, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "max-age=3600" }),
-  );
+  app.get("/_locara/locara.css", styleSheet);
   app.get("/", (c) => c.redirect("/_locara/apps", 303));
 
   app.get("/_locara/sign-in", async (c) => {
@@ -69,7 +70,7 @@ export function consoleApp(
     const name = String(form.name ?? "");
     const keys = [`client:${web.client(c)}`, `owner:${name}`];
     const wait = throttle.waitMs(keys);
-    if (wait > 0) return tooMany(c, wait);
+    if (wait > 0) return tooManyAttempts(c, wait);
     if (!(await verifyPassword(String(form.password ?? ""), await ownerPassword(host.db.pool, name)))) {
       throttle.failed(keys);
       return htmlPage(c, 401, signInPage({ next, csrf: found.data.csrf, error: "Wrong name or password." }));
@@ -93,5 +94,3 @@ export function consoleApp(
   app.all("*", (c) => htmlPage(c, 404, page("Not found", "<p>No such page on the console.</p>")));
   return app;
 }
-
-export const consoleListener = (app: Hono) => getRequestListener(app.fetch);

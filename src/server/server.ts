@@ -4,7 +4,6 @@ import { type AddressInfo, connect } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import { InvalidInputError, IoError } from "../errors.ts";
 import type { Host } from "../host/host.ts";
-import { plain } from "../host/http-bridge.ts";
 import { hashPassword } from "../host/password-hash.ts";
 import { createSignInToken, ensureOwner, hostSecret } from "../store/web-store.ts";
 import { adminApi } from "./admin-api.ts";
@@ -88,7 +87,7 @@ export async function startServer(options: {
   host: Host;
   socket: string;
   port: number;
-  /** The console's port (0: any free one). */
+  /** The console's port (0: the kernel picks a free one). */
   consolePort?: number;
   adminToken?: string;
   log?: (line: string) => void;

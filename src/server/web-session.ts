@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { getSignedCookie, setSignedCookie } from "hono/cookie";
 import type { Host } from "../host/host.ts";
 import { createSession, findSession, type StoredSession } from "../store/web-store.ts";
-import { HOST_PAGE_HEADERS, page } from "./pages.ts";
+import { HOST_PAGE_HEADERS, page, STYLE } from "./pages.ts";
 
 export const SESSION_COOKIE = "locara_session";
 /** Largest form a host page accepts. */
@@ -11,11 +11,18 @@ const FORM_LIMIT = 64 * 1024;
 export const SESSION_TTL_MS = 12 * 3_600_000;
 export const COOKIE = { httpOnly: true, sameSite: "Lax", path: "/", maxAge: SESSION_TTL_MS / 1000 } as const;
 
-/** A redirect target that stays on this host: an absolute path, never `//other` or a scheme. */
+/**
+ * A redirect target that stays on this host: an absolute path, never `//other`, a scheme, a
+ * backslash, or a control character (browsers drop tabs and newlines: `/\t/evil` is `//evil`).
+ */
 export function safeNext(next: unknown): string {
-  return typeof next === "string" && next.startsWith("/") && !next.startsWith("//") && !next.includes("\\")
-    ? next
-    : "/";
+  const onHost =
+    typeof next === "string" &&
+    next.startsWith("/") &&
+    !next.startsWith("//") &&
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+    !/[\\\u0000-\u001f\u007f]/.test(next);
+  return onHost ? next : "/";
 }
 
 export const htmlPage = (
@@ -24,6 +31,16 @@ export const htmlPage = (
   html: string,
   extra: Record<string, string> = {},
 ) => c.body(html, status, { ...HOST_PAGE_HEADERS, ...extra });
+
+/** A client that must wait (too many wrong passwords): refused without looking at the password. */
+export const tooManyAttempts = (c: Context, waitMs: number) =>
+  htmlPage(c, 429, page("Too many attempts", `<p>Wait ${Math.ceil(waitMs / 1000)} s and try again.</p>`), {
+    "retry-after": String(Math.ceil(waitMs / 1000)),
+  });
+
+/** The host pages' one style sheet, on whichever origin serves them. */
+export const styleSheet = (c: Context) =>
+  c.body(STYLE, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "max-age=3600" });
 
 /**
  * Sessions of the host's web pages: read, made when a form needs a CSRF token, and checked forms.
