@@ -13,7 +13,7 @@ const grantText = (g: Grant) =>
     g.term === "until" ? `until ${g.until}` : g.term
   }${g.reason ? ` (${g.reason})` : ""}`;
 
-export function formatEvent(e: StoredAuditEvent): string {
+function formatEvent(e: StoredAuditEvent): string {
   const detail = e.detail === undefined ? "" : ` ${JSON.stringify(e.detail)}`;
   return `${e.time}  ${e.installation}  ${e.decision.padEnd(7)}  ${e.call}  ${e.kind} ${e.resource}  [${e.rule}]${e.error ? `  ${e.error}` : ""}${detail}`;
 }

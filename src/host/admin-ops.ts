@@ -148,7 +148,7 @@ export async function installApp(
         bundleHash: prepared.bundle.hash,
         undeclared: prepared.report.undeclared,
       });
-      if (options.approve) await approveAll(core, tx, id, path, manifest, "approved", options.by);
+      if (options.approve) await recordApprovals(core, tx, id, path, manifest, "approved", options.by);
       await notifyChange(tx, id);
     });
   } catch (error) {
@@ -176,7 +176,7 @@ export async function installApp(
   };
 }
 
-export async function approveAll(
+export async function recordApprovals(
   core: AdminCore,
   tx: Queryable,
   id: string,
@@ -253,7 +253,7 @@ export async function approveApp(
     return { path: options.path, changed: targets.map((p) => p.key), dryRun: true, text };
   }
   const changed = await core.db.transaction(async (tx) => {
-    const done = await approveAll(
+    const done = await recordApprovals(
       core,
       tx,
       installation.id,

@@ -1,10 +1,6 @@
 import type { GuestResult } from "../sandbox/engine.ts";
 import { runModule } from "../sandbox/run-module.ts";
-import { type AppOptions, type AppSession, openApp } from "./app-session.ts";
-
-export interface RunAppOptions extends AppOptions {
-  readonly args: readonly string[];
-}
+import type { AppSession } from "./app-session.ts";
 
 export interface RunAppResult {
   readonly app: string;
@@ -34,14 +30,4 @@ export default out;`;
   if (!raw.ok) return { ...base, mode: "script", result: raw };
   const { mode, value } = raw.value as { mode: "script" | "fetch"; value?: unknown };
   return { ...base, mode, result: { ok: true, value: value ?? null } };
-}
-
-/** `locara run` for a script: open the app, call main(args) once, close. */
-export async function runApp(options: RunAppOptions): Promise<RunAppResult> {
-  const session = await openApp(options);
-  try {
-    return await runEntry(session, options.args);
-  } finally {
-    await session.close();
-  }
 }

@@ -14,11 +14,11 @@ import {
 import { keepApprovals } from "../store/permissions-store.ts";
 import {
   type AdminCore,
-  approveAll,
   auditAdmin,
   countLine,
   type InstallResult,
   liveState,
+  recordApprovals,
   recordVersion,
   requireInstallation,
 } from "./admin-ops.ts";
@@ -75,7 +75,7 @@ export async function updateApp(
         const fresh = new Set(
           prepared.manifest.permissions.filter((p) => !approved.has(p.key)).map((p) => p.key),
         );
-        await approveAll(
+        await recordApprovals(
           core,
           tx,
           installation.id,

@@ -106,7 +106,9 @@ async function chooseAddress(
   }
   if (answers.length === 0)
     return new IoError(ctx.installation, "resolve", host, "ENOTFOUND", "the name has no addresses");
-  for (const answer of answers) {
+  // The first answer is decided by guarded() with the call (and audited there); the others only
+  // need to be looked at for one that is refused.
+  for (const answer of answers.slice(1)) {
     const state = decide(
       ctx.policy,
       { kind: "net", resource: url.href, address: answer.address },

@@ -126,7 +126,7 @@ export async function settle(
 }
 
 /** The settled module evaluation: its `default` export, or its error. */
-export function defaultExport(
+function defaultExport(
   engine: SandboxEngine,
   context: QuickJSContext,
   evaluation: QuickJSHandle,

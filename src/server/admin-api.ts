@@ -49,6 +49,15 @@ const text = (v: unknown, name: string): string => {
 };
 const optional = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
 
+/** KIND and RESOURCE of a grant or revocation, as given (a resource may be empty text). */
+function target(b: Record<string, unknown>): { kind?: string; resource?: string } {
+  const kind = optional(b.kind);
+  return {
+    ...(kind ? { kind } : {}),
+    ...(typeof b.resource === "string" ? { resource: b.resource } : {}),
+  };
+}
+
 function lengthOf(body: Record<string, unknown>): GrantLength {
   const given = ["once", "for", "until", "always"].filter((k) => body[k] !== undefined && body[k] !== false);
   if (given.length > 1) throw new InvalidInputError("grant", "give one of --once, --for, --until, --always");
@@ -175,8 +184,6 @@ export function adminApi(host: Host, options: { token?: string } = {}): Hono {
   app.get("/v1/perms", async (c) => c.json(await perms(host, text(c.req.query("path"), "path"))));
   app.post("/v1/grant", async (c) => {
     const b = await body(c);
-    const kind = optional(b.kind);
-    const resource = typeof b.resource === "string" ? b.resource : undefined;
     const request = optional(b.request);
     const reason = optional(b.reason);
     return c.json(
@@ -185,8 +192,7 @@ export function adminApi(host: Host, options: { token?: string } = {}): Hono {
         length: lengthOf(b),
         deny: b.deny === true,
         by: by(c),
-        ...(kind ? { kind } : {}),
-        ...(resource !== undefined ? { resource } : {}),
+        ...target(b),
         ...(request ? { request } : {}),
         ...(reason ? { reason } : {}),
       }),
@@ -195,16 +201,8 @@ export function adminApi(host: Host, options: { token?: string } = {}): Hono {
   });
   app.post("/v1/revoke", async (c) => {
     const b = await body(c);
-    const kind = optional(b.kind);
-    const resource = typeof b.resource === "string" ? b.resource : undefined;
     return c.json(
-      await revoke(host, {
-        path: text(b.path, "path"),
-        all: b.all === true,
-        by: by(c),
-        ...(kind ? { kind } : {}),
-        ...(resource !== undefined ? { resource } : {}),
-      }),
+      await revoke(host, { path: text(b.path, "path"), all: b.all === true, by: by(c), ...target(b) }),
     );
   });
   app.get("/v1/audit", async (c) => {
