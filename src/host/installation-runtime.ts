@@ -8,6 +8,7 @@ import { pinsFor } from "../plugins/run-program.ts";
 import { type CompiledPolicy, compilePolicy } from "../policy/compile.ts";
 import { grantScopeFor } from "../policy/decide.ts";
 import { capability } from "../policy/registry.ts";
+import type { Grant } from "../policy/types.ts";
 import { type FetchOutcome, FetchService, type GuestRequest } from "../sandbox/fetch-handler.ts";
 import type { OutputSink } from "../sandbox/guest-runtime.ts";
 import { sandboxLimits } from "../sandbox/limits.ts";
@@ -84,7 +85,9 @@ export class InstallationRuntime {
         if (!loaded) throw new Error("the installation's policy is not loaded");
         return loaded.value.policy;
       },
-      fresh: () => this.#fresh(),
+      fresh: async () => {
+        await this.load();
+      },
       audit: env.audit,
       now: Date.now,
       environment: env.environment,
@@ -93,16 +96,9 @@ export class InstallationRuntime {
       prompt: async (request, decision) => {
         if (env.prompter) {
           const answer = await env.prompter.ask(decision);
-          await env.db.transaction(async (tx) => {
-            await insertGrant(
-              tx,
-              id,
-              grantFromAnswer(answer, decision.kind, grantScopeFor(this.#ctx.policy, request), "terminal"),
-            );
-            await notifyChange(tx, id);
-          });
-          this.invalidate();
-          await this.#fresh();
+          await this.#recordGrant(
+            grantFromAnswer(answer, decision.kind, grantScopeFor(this.#ctx.policy, request), "terminal"),
+          );
           return;
         }
         const pendingId = await addPendingRequest(env.db.pool, {
@@ -119,21 +115,15 @@ export class InstallationRuntime {
         throw new PromptPendingError(this.#ctx.installation, pendingId, decision.reason);
       },
       // The app gives something up: a deny grant every host applies.
-      revoke: async (request) => {
-        await env.db.transaction(async (tx) => {
-          await insertGrant(tx, id, {
-            id: `r-${randomUUID().slice(0, 8)}`,
-            kind: capability(request.kind).kind,
-            scope: grantScopeFor(this.#ctx.policy, request),
-            effect: "deny",
-            term: "always",
-            by: "app",
-          });
-          await notifyChange(tx, id);
-        });
-        this.invalidate();
-        await this.#fresh();
-      },
+      revoke: (request) =>
+        this.#recordGrant({
+          id: `r-${randomUUID().slice(0, 8)}`,
+          kind: capability(request.kind).kind,
+          scope: grantScopeFor(this.#ctx.policy, request),
+          effect: "deny",
+          term: "always",
+          by: "app",
+        }),
       // Used up in the store, atomically: another host holding the same grant in its policy gets
       // false here when it tries, and decides again (no notice needed for that).
       consumeOnce: (grantId) => consumeGrant(env.db.pool, grantId),
@@ -145,7 +135,13 @@ export class InstallationRuntime {
     this.#generation++;
   }
 
-  async #fresh(): Promise<void> {
+  /** Record a grant every host applies, and decide on it from the next call on (this one's too). */
+  async #recordGrant(grant: Grant): Promise<void> {
+    await this.#env.db.transaction(async (tx) => {
+      await insertGrant(tx, this.id, grant);
+      await notifyChange(tx, this.id);
+    });
+    this.invalidate();
     await this.load();
   }
 
